@@ -15,7 +15,7 @@ import { QuicError, TransportError } from '../../../core/wire/errors.ts';
 describe('RFC 9000 §16 variable-length integers', () => {
   // RFC 9000 Appendix A.1 sample encodings.
   const samples: [string, number][] = [
-    ['c2197c5eff14e88c', 151288809941952652],
+    ['c2197c5eff14e88c', Number(151288809941952652n)],
     ['9d7f3e7d', 494878333],
     ['7bbd', 15293],
     ['25', 37],
@@ -25,6 +25,9 @@ describe('RFC 9000 §16 variable-length integers', () => {
       assert.equal(new Reader(fromHex(hex)).varint(), value);
     });
   }
+  it('decodes the 8-byte sample exactly as a bigint', () => {
+    assert.equal(new Reader(fromHex('c2197c5eff14e88c')).varintBig(), 151288809941952652n);
+  });
   it('decodes the two-byte encoding of 37 (non-minimal forms are valid)', () => {
     assert.equal(new Reader(fromHex('4025')).varint(), 37);
   });
