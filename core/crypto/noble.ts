@@ -6,7 +6,7 @@
 
 import { gcm, unsafe as aesUnsafe } from '@noble/ciphers/aes.js';
 import { chacha20, chacha20poly1305, __TESTS as chachaInternals } from '@noble/ciphers/chacha.js';
-import { sha256, sha384 } from '@noble/hashes/sha2.js';
+import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { hmac as nobleHmac } from '@noble/hashes/hmac.js';
 import { extract, expand } from '@noble/hashes/hkdf.js';
 import { randomBytes } from '@noble/hashes/utils.js';
@@ -38,6 +38,7 @@ import type {
   KeyType,
   NamedGroup,
   PrivateKey,
+  SignatureParams,
   SignatureScheme,
 } from './provider.ts';
 
@@ -399,6 +400,31 @@ function verify(scheme: SignatureScheme, spki: Uint8Array, data: Uint8Array, sig
   }
 }
 
+function verifyWith(
+  params: SignatureParams,
+  spki: Uint8Array,
+  data: Uint8Array,
+  signature: Uint8Array,
+): boolean {
+  if (params.key === 'rsa-pkcs1' || params.key === 'rsa-pss') {
+    throw new UnsupportedAlgorithmError(NAME, `RSA signatures (no RSA in @noble)`);
+  }
+  try {
+    const { type, publicKey } = parseSpki(spki);
+    if (params.key === 'ed25519') {
+      return type === 'ed25519' && ed25519.verify(signature, data, publicKey, { zip215: false });
+    }
+    if (type !== 'ec-p256' && type !== 'ec-p384') return false;
+    const hash = params.hash === 'sha512' ? sha512 : params.hash === 'sha384' ? sha384 : sha256;
+    const { curve } = CURVES[type];
+    // The digest is computed here so any hash can go with any curve (RFC 5758 §3.2).
+    return curve.verify(signature, hash(data), publicKey, { prehash: false, format: 'der', lowS: false });
+  } catch (e) {
+    if (e instanceof UnsupportedAlgorithmError) throw e;
+    return false;
+  }
+}
+
 // --- The provider ------------------------------------------------------------------------------
 
 function hkdfExpand(alg: HashAlgorithm, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
@@ -434,4 +460,5 @@ export const nobleProvider: CryptoProvider = {
   importPrivateKey,
   sign,
   verify,
+  verifyWith,
 };

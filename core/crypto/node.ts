@@ -35,6 +35,7 @@ import type {
   KeyType,
   NamedGroup,
   PrivateKey,
+  SignatureParams,
   SignatureScheme,
 } from './provider.ts';
 
@@ -380,6 +381,52 @@ function verify(scheme: SignatureScheme, spki: Uint8Array, data: Uint8Array, sig
   }
 }
 
+function verifyWith(
+  params: SignatureParams,
+  spki: Uint8Array,
+  data: Uint8Array,
+  signature: Uint8Array,
+): boolean {
+  try {
+    const pub = createPublicKey({
+      key: Buffer.from(spki.buffer, spki.byteOffset, spki.byteLength),
+      format: 'der',
+      type: 'spki',
+    });
+    const type = pub.asymmetricKeyType;
+    const family =
+      type === 'ec'
+        ? 'ecdsa'
+        : type === 'ed25519'
+          ? 'ed25519'
+          : type === 'rsa' || type === 'rsa-pss'
+            ? 'rsa'
+            : null;
+    if (family === null) return false;
+    if (params.key === 'ecdsa' || params.key === 'ed25519') {
+      if (family !== params.key) return false;
+    } else if (family !== 'rsa') return false;
+    return nodeVerify(
+      params.hash,
+      data,
+      {
+        key: pub,
+        dsaEncoding: 'der',
+        padding:
+          params.key === 'rsa-pss'
+            ? constants.RSA_PKCS1_PSS_PADDING
+            : params.key === 'rsa-pkcs1'
+              ? constants.RSA_PKCS1_PADDING
+              : undefined,
+        saltLength: params.saltLength,
+      },
+      signature,
+    );
+  } catch {
+    return false;
+  }
+}
+
 // --- The provider ------------------------------------------------------------------------------
 
 /** The node:crypto CryptoProvider (the default). */
@@ -405,6 +452,7 @@ export const nodeProvider: CryptoProvider = {
   importPrivateKey,
   sign,
   verify,
+  verifyWith,
 };
 
 /** Which primitives this runtime's node:crypto has (Electron's BoringSSL lacks raw ChaCha20). */

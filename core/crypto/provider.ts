@@ -23,6 +23,19 @@ export type SignatureScheme =
   | 'rsa_pkcs1_sha256'
   | 'ed25519';
 
+/**
+ * A signature algorithm as certificates name it (RFC 5280 §4.1.1.2, RFC 4055, RFC 5758):
+ * the key's algorithm with any hash, not tied to a curve as TLS schemes are. For
+ * verifying certificate chains, where e.g. a P-384 CA may sign with SHA-256.
+ */
+export interface SignatureParams {
+  readonly key: 'ecdsa' | 'rsa-pkcs1' | 'rsa-pss' | 'ed25519';
+  /** The message hash; null for Ed25519. */
+  readonly hash: 'sha256' | 'sha384' | 'sha512' | null;
+  /** RSA-PSS salt length in bytes (MGF1 uses `hash`). */
+  readonly saltLength?: number;
+}
+
 /** The kind of a private or public signing key. */
 export type KeyType = 'ec-p256' | 'ec-p384' | 'ed25519' | 'rsa';
 
@@ -105,6 +118,11 @@ export interface CryptoProvider {
   sign(scheme: SignatureScheme, key: PrivateKey, data: Uint8Array): Uint8Array;
   /** Verifies `signature` over `data` with a DER SubjectPublicKeyInfo; false on any mismatch. */
   verify(scheme: SignatureScheme, spki: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean;
+  /**
+   * Verifies with a certificate signature algorithm (any curve with any hash); false on any
+   * mismatch, `UnsupportedAlgorithmError` when the provider lacks the algorithm.
+   */
+  verifyWith(params: SignatureParams, spki: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean;
 }
 
 /** A provider lacks a primitive (e.g. noble has no RSA). */

@@ -12,7 +12,7 @@
  */
 
 import { UnsupportedAlgorithmError } from '../crypto/provider.ts';
-import type { CryptoProvider, SignatureScheme } from '../crypto/provider.ts';
+import type { CryptoProvider, SignatureParams } from '../crypto/provider.ts';
 import { bytesEqual } from '../wire/buffer.ts';
 import { CertificateError, OID, parseCertificate, parseIpAddress } from './x509.ts';
 import type { Certificate } from './x509.ts';
@@ -49,11 +49,12 @@ export type VerifyChainResult =
 // --- Signatures --------------------------------------------------------------------------------
 
 /**
- * The TLS signature scheme that verifies `child`'s signature with `issuer`'s key. The
- * scheme binds curve and hash together, so the issuer's key decides: a P-384 key signing
- * with SHA-256 (or RSA with SHA-384) has no scheme and is unsupported.
+ * The signature algorithm that verifies `child`'s signature with `issuer`'s key (RFC 5280
+ * §4.1.1.2): ECDSA with SHA-256/384/512 on any supported curve (RFC 5758 §3.2), RSA PKCS#1
+ * v1.5 and RSASSA-PSS (RFC 4055: MGF1 with the same hash) with SHA-256/384/512, Ed25519.
+ * SHA-1 and anything else is unsupported_certificate.
  */
-export function certificateSignatureScheme(child: Certificate, issuer: Certificate): SignatureScheme {
+export function certificateSignatureParams(child: Certificate, issuer: Certificate): SignatureParams {
   const alg = child.signatureAlgorithm;
   const key = issuer.publicKey.type;
   const unsupported = (): CertificateError =>
@@ -61,37 +62,52 @@ export function certificateSignatureScheme(child: Certificate, issuer: Certifica
       'unsupported_certificate',
       `signature algorithm ${alg.name} with a ${key === 'unknown' ? issuer.publicKey.algorithmOid : key} issuer key is not supported`,
     );
+  const ec = key === 'ec-p256' || key === 'ec-p384';
   switch (alg.oid) {
     case OID.ecdsaSha256:
-      if (key === 'ec-p256') return 'ecdsa_secp256r1_sha256';
-      throw unsupported();
     case OID.ecdsaSha384:
-      if (key === 'ec-p384') return 'ecdsa_secp384r1_sha384';
-      throw unsupported();
+    case OID.ecdsaSha512:
+      if (!ec) throw unsupported();
+      return { key: 'ecdsa', hash: ECDSA_HASH[alg.oid] };
     case OID.sha256WithRSA:
-      if (key === 'rsa') return 'rsa_pkcs1_sha256';
-      throw unsupported();
+    case OID.sha384WithRSA:
+    case OID.sha512WithRSA:
+      if (key !== 'rsa') throw unsupported();
+      return { key: 'rsa-pkcs1', hash: RSA_HASH[alg.oid] };
     case OID.rsassaPss: {
-      // RFC 4055 §3.1 / RFC 8446 §4.2.3: SHA-256, MGF1-SHA-256, salt = 32 with an rsaEncryption key.
+      // RFC 4055 §3.1: MGF1 must use the message hash here; SHA-1 defaults are refused.
       const p = alg.pss;
-      if (key === 'rsa' && p && p.hash === 'sha256' && p.mgfHash === 'sha256' && p.saltLength === 32) {
-        return 'rsa_pss_rsae_sha256';
+      if (key !== 'rsa' || !p || p.hash !== p.mgfHash || !isSha2(p.hash) || p.saltLength < 20) {
+        throw unsupported();
       }
-      throw unsupported();
+      return { key: 'rsa-pss', hash: p.hash, saltLength: p.saltLength };
     }
     case OID.ed25519:
-      if (key === 'ed25519') return 'ed25519';
-      throw unsupported();
+      if (key !== 'ed25519') throw unsupported();
+      return { key: 'ed25519', hash: null };
     default:
       throw unsupported();
   }
 }
 
+type Sha2 = 'sha256' | 'sha384' | 'sha512';
+const isSha2 = (h: string): h is Sha2 => h === 'sha256' || h === 'sha384' || h === 'sha512';
+const ECDSA_HASH: Record<string, Sha2> = {
+  [OID.ecdsaSha256]: 'sha256',
+  [OID.ecdsaSha384]: 'sha384',
+  [OID.ecdsaSha512]: 'sha512',
+};
+const RSA_HASH: Record<string, Sha2> = {
+  [OID.sha256WithRSA]: 'sha256',
+  [OID.sha384WithRSA]: 'sha384',
+  [OID.sha512WithRSA]: 'sha512',
+};
+
 function checkSignature(child: Certificate, issuer: Certificate, provider: CryptoProvider): void {
-  const scheme = certificateSignatureScheme(child, issuer);
+  const params = certificateSignatureParams(child, issuer);
   let ok: boolean;
   try {
-    ok = provider.verify(scheme, issuer.publicKey.spki, child.tbs, child.signature);
+    ok = provider.verifyWith(params, issuer.publicKey.spki, child.tbs, child.signature);
   } catch (e) {
     if (e instanceof UnsupportedAlgorithmError) {
       throw new CertificateError(

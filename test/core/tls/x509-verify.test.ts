@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { nodeProvider } from '../../../core/crypto/node.ts';
 import { nobleProvider } from '../../../core/crypto/noble.ts';
-import type { CryptoProvider, PrivateKey } from '../../../core/crypto/provider.ts';
+import type { CryptoProvider, PrivateKey, SignatureParams } from '../../../core/crypto/provider.ts';
 import { derEncode, derOid, derSequence, Tag } from '../../../core/crypto/der.ts';
 import { createCertificate } from '../../../core/tls/certgen.ts';
 import type { CreateCertificateOptions } from '../../../core/tls/certgen.ts';
@@ -11,7 +11,7 @@ import { CertificateError, OID, parseCertificate } from '../../../core/tls/x509.
 import type { Certificate } from '../../../core/tls/x509.ts';
 import {
   MAX_CHAIN_CERTIFICATES,
-  certificateSignatureScheme,
+  certificateSignatureParams,
   matchServerName,
   verifyChain,
 } from '../../../core/tls/x509-verify.ts';
@@ -380,7 +380,7 @@ describe('RFC 8446 §4.4.2 chain input', () => {
   });
 });
 
-describe('certificate signature algorithm → TLS signature scheme', () => {
+describe('RFC 5280 §4.1.1.2 certificate signature algorithm → verification parameters', () => {
   const ec256 = testPki('ec-p256').root.cert;
   const ec384 = testPki('ec-p384').root.cert;
   const ed = testPki('ed25519').root.cert;
@@ -390,33 +390,46 @@ describe('certificate signature algorithm → TLS signature scheme', () => {
     signatureAlgorithm: { oid, name: oid, params: null, pss },
   });
   const pss = (hash: string, mgfHash: string, saltLength: number) => ({ hash, mgfHash, saltLength });
-  const cases: [string, Certificate, Certificate, string | null][] = [
-    ['ecdsa-with-SHA256 by P-256', withAlg(OID.ecdsaSha256), ec256, 'ecdsa_secp256r1_sha256'],
-    ['ecdsa-with-SHA384 by P-384', withAlg(OID.ecdsaSha384), ec384, 'ecdsa_secp384r1_sha384'],
-    ['ecdsa-with-SHA256 by P-384 (the issuer key decides)', withAlg(OID.ecdsaSha256), ec384, null],
-    ['ecdsa-with-SHA384 by P-256', withAlg(OID.ecdsaSha384), ec256, null],
+  type Expect = SignatureParams | null;
+  const cases: [string, Certificate, Certificate, Expect][] = [
+    ['ecdsa-with-SHA256 by P-256', withAlg(OID.ecdsaSha256), ec256, { key: 'ecdsa', hash: 'sha256' }],
+    ['ecdsa-with-SHA384 by P-384', withAlg(OID.ecdsaSha384), ec384, { key: 'ecdsa', hash: 'sha384' }],
+    [
+      'ecdsa-with-SHA256 by P-384 (RFC 5758)',
+      withAlg(OID.ecdsaSha256),
+      ec384,
+      { key: 'ecdsa', hash: 'sha256' },
+    ],
+    ['ecdsa-with-SHA512 by P-256', withAlg(OID.ecdsaSha512), ec256, { key: 'ecdsa', hash: 'sha512' }],
     ['ecdsa-with-SHA256 by RSA', withAlg(OID.ecdsaSha256), rsa, null],
-    ['sha256WithRSAEncryption by RSA', withAlg(OID.sha256WithRSA), rsa, 'rsa_pkcs1_sha256'],
-    ['sha384WithRSAEncryption by RSA', withAlg(OID.sha384WithRSA), rsa, null],
+    ['sha256WithRSAEncryption by RSA', withAlg(OID.sha256WithRSA), rsa, { key: 'rsa-pkcs1', hash: 'sha256' }],
+    ['sha384WithRSAEncryption by RSA', withAlg(OID.sha384WithRSA), rsa, { key: 'rsa-pkcs1', hash: 'sha384' }],
+    ['sha512WithRSAEncryption by P-256', withAlg(OID.sha512WithRSA), ec256, null],
     ['sha1WithRSAEncryption by RSA', withAlg(OID.sha1WithRSA), rsa, null],
     [
       'RSASSA-PSS SHA-256/MGF1-SHA-256/32',
       withAlg(OID.rsassaPss, pss('sha256', 'sha256', 32)),
       rsa,
-      'rsa_pss_rsae_sha256',
+      { key: 'rsa-pss', hash: 'sha256', saltLength: 32 },
     ],
-    ['RSASSA-PSS with salt 20', withAlg(OID.rsassaPss, pss('sha256', 'sha256', 20)), rsa, null],
+    [
+      'RSASSA-PSS SHA-384/MGF1-SHA-384/48',
+      withAlg(OID.rsassaPss, pss('sha384', 'sha384', 48)),
+      rsa,
+      { key: 'rsa-pss', hash: 'sha384', saltLength: 48 },
+    ],
+    ['RSASSA-PSS with mixed hashes', withAlg(OID.rsassaPss, pss('sha256', 'sha384', 32)), rsa, null],
     ['RSASSA-PSS with SHA-1 defaults', withAlg(OID.rsassaPss, pss('sha1', 'sha1', 20)), rsa, null],
-    ['Ed25519 by Ed25519', withAlg(OID.ed25519), ed, 'ed25519'],
+    ['Ed25519 by Ed25519', withAlg(OID.ed25519), ed, { key: 'ed25519', hash: null }],
     ['Ed25519 by P-256', withAlg(OID.ed25519), ec256, null],
     ['Ed448', withAlg(OID.ed448), ed, null],
   ];
-  for (const [name, child, issuer, scheme] of cases) {
-    it(`${name} → ${scheme ?? 'unsupported_certificate'}`, () => {
-      if (scheme) assert.equal(certificateSignatureScheme(child, issuer), scheme);
+  for (const [name, child, issuer, expected] of cases) {
+    it(`${name} → ${expected ? `${expected.key}/${expected.hash}` : 'unsupported_certificate'}`, () => {
+      if (expected) assert.deepEqual(certificateSignatureParams(child, issuer), expected);
       else {
         assert.throws(
-          () => certificateSignatureScheme(child, issuer),
+          () => certificateSignatureParams(child, issuer),
           (e: unknown) => e instanceof CertificateError && e.reason === 'unsupported_certificate',
         );
       }
