@@ -60,7 +60,7 @@ describe('CryptoProvider.verifyWith: certificate signature algorithms', () => {
     for (const p of [nodeProvider, nobleProvider]) {
       assert.equal(p.verifyWith({ key: 'ed25519', hash: null }, spkiOf(publicKey), data, sig), true);
       assert.equal(
-        p.verifyWith({ key: 'ed25519', hash: null }, spkiOf(publicKey), data, sig.reverse()),
+        p.verifyWith({ key: 'ed25519', hash: null }, spkiOf(publicKey), data, sig.slice().reverse()),
         false,
       );
     }
