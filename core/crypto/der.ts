@@ -208,14 +208,15 @@ export function pemDecodeAll(pem: string, label?: string): { label: string; der:
   for (let m = re.exec(pem); m; m = re.exec(pem)) {
     if (label !== undefined && m[1] !== label) continue;
     const b64 = m[2].replace(/\s+/g, '');
-    out.push({ label: m[1], der: Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)) });
+    const buf = Buffer.from(b64, 'base64');
+    out.push({ label: m[1], der: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) });
   }
   return out;
 }
 
 export function pemEncode(label: string, der: Uint8Array): string {
-  let bin = '';
-  for (let i = 0; i < der.length; i++) bin += String.fromCharCode(der[i]);
-  const b64 = btoa(bin).replace(/(.{64})/g, '$1\n');
+  const b64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n');
   return `-----BEGIN ${label}-----\n${b64}${b64.endsWith('\n') ? '' : '\n'}-----END ${label}-----\n`;
 }
