@@ -1,0 +1,25 @@
+/**
+ * core/recovery: RTT estimation, loss detection and PTO (RFC 9002), congestion control (NewReno,
+ * CUBIC RFC 9438) and pacing. Deterministic and sans-IO: every time is a parameter (ms).
+ */
+export * from './types.ts';
+export { RttEstimator } from './rtt.ts';
+export { SentPacket, SentPacketStore } from './sent-packets.ts';
+export {
+  WindowedController,
+  type CongestionController,
+  type CongestionControlAlgorithm,
+  type CongestionPacket,
+} from './congestion.ts';
+export { NewReno } from './newreno.ts';
+export { Cubic, CUBIC_ALPHA, CUBIC_BETA, CUBIC_C, cubicK, cubicWindow } from './cubic.ts';
+export { CONGESTION_CONTROL_ALGORITHMS, createCongestionController } from './registry.ts';
+export { Pacer, PACING_GAIN } from './pacer.ts';
+export {
+  LossRecovery,
+  type AckResult,
+  type LossRecoveryOptions,
+  type LossTimerKind,
+  type ProbeRequest,
+  type TimeoutResult,
+} from './loss-recovery.ts';

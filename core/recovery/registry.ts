@@ -1,0 +1,28 @@
+/**
+ * The congestion controller registry: a name picks the algorithm (as a Config option would).
+ */
+import type { CongestionControlAlgorithm, CongestionController } from './congestion.ts';
+import { Cubic } from './cubic.ts';
+import { NewReno } from './newreno.ts';
+import { MIN_MAX_DATAGRAM_SIZE } from './types.ts';
+
+const FACTORIES: Record<CongestionControlAlgorithm, (maxDatagramSize: number) => CongestionController> = {
+  newreno: (size) => new NewReno(size),
+  cubic: (size) => new Cubic(size),
+};
+
+/** The algorithm names createCongestionController accepts. */
+export const CONGESTION_CONTROL_ALGORITHMS = Object.keys(FACTORIES) as CongestionControlAlgorithm[];
+
+/**
+ * A new controller running `name` (RFC 9002 NewReno or RFC 9438 CUBIC) for datagrams of
+ * `maxDatagramSize` bytes (default 1200, RFC 9000 §14). An unknown name is a RangeError.
+ */
+export function createCongestionController(
+  name: CongestionControlAlgorithm,
+  maxDatagramSize: number = MIN_MAX_DATAGRAM_SIZE,
+): CongestionController {
+  const factory = Object.hasOwn(FACTORIES, name) ? FACTORIES[name] : undefined;
+  if (factory === undefined) throw new RangeError(`unknown congestion control algorithm ${String(name)}`);
+  return factory(maxDatagramSize);
+}
