@@ -12,6 +12,7 @@ import type { BenchGroup } from './harness.ts';
 /** The registry: group name → its module, loaded only when it runs. */
 const GROUPS: Record<string, () => Promise<BenchGroup>> = {
   crypto: () => import('./crypto.ts'),
+  handshake: () => import('./handshake.ts'),
 };
 
 async function main(): Promise<void> {
