@@ -13,6 +13,8 @@ import type { BenchGroup } from './harness.ts';
 const GROUPS: Record<string, () => Promise<BenchGroup>> = {
   crypto: () => import('./crypto.ts'),
   handshake: () => import('./handshake.ts'),
+  transfer: () => import('./transfer.ts'),
+  sim: () => import('./sim.ts'),
 };
 
 async function main(): Promise<void> {

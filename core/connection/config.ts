@@ -1,0 +1,326 @@
+/**
+ * Config: the settings shared by many connections (like quiche's `Config`). Setters validate
+ * their arguments (RangeError / TypeError: a caller's mistake), the connection reads the fields.
+ * Certificates and keys are parsed once per Config (and per crypto provider) and cached.
+ */
+import { rootCertificates } from 'node:tls';
+import { pemDecodeAll } from '../crypto/der.ts';
+import { getProvider } from '../crypto/index.ts';
+import type { ProviderName } from '../crypto/index.ts';
+import type { CryptoProvider, NamedGroup, PrivateKey } from '../crypto/provider.ts';
+import { parseCertificate, parseCertificatesPem } from '../tls/x509.ts';
+import type { Certificate } from '../tls/x509.ts';
+import { NullTracer } from '../trace/tracer.ts';
+import type { Tracer } from '../trace/tracer.ts';
+import { QUIC_VERSION_1, QUIC_VERSION_2, isSupportedVersion } from '../wire/version.ts';
+
+export { QUIC_VERSION_1, QUIC_VERSION_2 };
+
+/** The congestion controllers a Config can choose (RFC 9002 §7 NewReno, RFC 9438 CUBIC). */
+export type CongestionControlName = 'newreno' | 'cubic';
+
+const MIB = 1024 * 1024;
+const MAX_STREAMS = 2 ** 60; // RFC 9000 §4.6
+const MAX_VARINT = 2 ** 62 - 1;
+
+/** TLS cipher suites by name or code point (RFC 8446 §B.4; RFC 9001 §5.3 excludes CCM_8). */
+const SUITE_CODES: Readonly<Record<string, number>> = {
+  TLS_AES_128_GCM_SHA256: 0x1301,
+  TLS_AES_256_GCM_SHA384: 0x1302,
+  TLS_CHACHA20_POLY1305_SHA256: 0x1303,
+};
+
+let systemRoots: Certificate[] | null = null;
+
+/** Node's bundled root CAs, parsed once per process (the certificates that fail to parse are skipped). */
+export function systemRootCertificates(): readonly Certificate[] {
+  if (systemRoots === null) {
+    const roots: Certificate[] = [];
+    for (const pem of rootCertificates) {
+      try {
+        roots.push(...parseCertificatesPem(pem));
+      } catch {
+        // A root we cannot parse cannot anchor a chain either: skip it.
+      }
+    }
+    systemRoots = roots;
+  }
+  return systemRoots;
+}
+
+function checkInteger(name: string, v: number, min: number, max: number): void {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${name} must be an integer`);
+  if (v < min || v > max) throw new RangeError(`${name} must be in ${min}..${max}, got ${v}`);
+}
+
+function checkBytes(name: string, v: Uint8Array, min: number, max = Infinity): void {
+  if (!(v instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array`);
+  if (v.length < min || v.length > max) throw new RangeError(`${name} must be ${min}..${max} bytes`);
+}
+
+/** The settings of one or many connections (RFC 9000 §18.2 transport parameters, TLS, recovery). */
+export class Config {
+  /** The QUIC version a client starts with (v1 or v2). */
+  readonly version: number;
+  alpn: readonly string[] = [];
+  verify = true;
+  caCertificates: readonly Certificate[] | null = null;
+  certificateChain: readonly Uint8Array[] = [];
+  private privateKeyPem: string | null = null;
+  private readonly privateKeys = new Map<string, PrivateKey>();
+  /** Milliseconds; 0 disables our idle timeout (RFC 9000 §10.1). */
+  maxIdleTimeout = 30_000;
+  /** What we advertise as max_udp_payload_size and the largest datagram we send (no PMTUD). */
+  maxUdpPayloadSize = 1350;
+  initialMaxData = 16 * MIB;
+  initialMaxStreamDataBidiLocal = MIB;
+  initialMaxStreamDataBidiRemote = MIB;
+  initialMaxStreamDataUni = MIB;
+  /** The ceiling auto-tuning may raise a stream's receive window to. */
+  maxStreamWindow = 16 * MIB;
+  /** The ceiling auto-tuning may raise the connection's receive window to. */
+  maxConnectionWindow = 64 * MIB;
+  initialMaxStreamsBidi = 100;
+  initialMaxStreamsUni = 100;
+  ackDelayExponent = 3;
+  /** Milliseconds. */
+  maxAckDelay = 25;
+  activeConnectionIdLimit = 4;
+  disableActiveMigration = false;
+  congestionControl: CongestionControlName = 'cubic';
+  pacing = true;
+  earlyData = false;
+  tracer: Tracer = NullTracer;
+  keylog: ((line: string) => void) | null = null;
+  providerName: ProviderName = 'default';
+  ticketKey: Uint8Array | null = null;
+  /** Key for stateless reset tokens: token = HMAC-SHA256(key, CID)[0..16] (RFC 9000 §10.3.2). */
+  statelessResetKey: Uint8Array | null = null;
+  cipherSuites: readonly number[] | null = null;
+  groups: readonly NamedGroup[] | null = null;
+  /** Ticket lifetime in seconds for a server (RFC 8446 §4.6.1). */
+  ticketLifetime = 86_400;
+
+  constructor(version: number = QUIC_VERSION_1) {
+    if (!isSupportedVersion(version))
+      throw new RangeError(`unsupported QUIC version 0x${version.toString(16)}`);
+    this.version = version;
+  }
+
+  /** The ALPN protocols to offer (client) or accept (server), in preference order (RFC 9001 §8.1). */
+  setApplicationProtos(protos: readonly string[]): void {
+    if (!Array.isArray(protos)) throw new TypeError('protocols must be an array of strings');
+    for (const p of protos) {
+      if (typeof p !== 'string') throw new TypeError('protocols must be strings');
+      const n = new TextEncoder().encode(p).length;
+      if (n < 1 || n > 255) throw new RangeError(`ALPN protocol '${p}' must be 1..255 bytes`); // RFC 7301 §3.1
+    }
+    this.alpn = [...protos];
+  }
+
+  /** Whether to verify the peer's certificate chain (default true). */
+  verifyPeer(verify: boolean): void {
+    if (typeof verify !== 'boolean') throw new TypeError('verifyPeer takes a boolean');
+    this.verify = verify;
+  }
+
+  /** Trust anchors (PEM, one or more certificates) instead of the system roots. */
+  setCaCertificates(pem: string): void {
+    if (typeof pem !== 'string') throw new TypeError('CA certificates must be PEM text');
+    const certs = parseCertificatesPem(pem);
+    if (certs.length === 0) throw new RangeError('no CERTIFICATE block in the PEM text');
+    this.caCertificates = certs;
+  }
+
+  /** The trust anchors a client verifies against: the configured CAs or the system roots. */
+  trustAnchors(): readonly Certificate[] {
+    return this.caCertificates ?? systemRootCertificates();
+  }
+
+  /** Our certificate chain, leaf first (PEM). */
+  setCertificateChain(pem: string): void {
+    if (typeof pem !== 'string') throw new TypeError('the certificate chain must be PEM text');
+    const blocks = pemDecodeAll(pem, 'CERTIFICATE');
+    if (blocks.length === 0) throw new RangeError('no CERTIFICATE block in the PEM text');
+    for (const b of blocks) parseCertificate(b.der); // fail now, not during a handshake
+    this.certificateChain = blocks.map((b) => b.der);
+  }
+
+  /** Our private key (PEM: PKCS#8, SEC1 or PKCS#1). */
+  setPrivateKey(pem: string): void {
+    if (typeof pem !== 'string') throw new TypeError('the private key must be PEM text');
+    getProvider(this.providerName).importPrivateKey(pem); // fail now on a bad key
+    this.privateKeyPem = pem;
+    this.privateKeys.clear();
+  }
+
+  /** The private key imported by `provider` (cached), or null when none is set. */
+  privateKey(provider: CryptoProvider): PrivateKey | null {
+    if (this.privateKeyPem === null) return null;
+    let key = this.privateKeys.get(provider.name);
+    if (key === undefined) {
+      key = provider.importPrivateKey(this.privateKeyPem);
+      this.privateKeys.set(provider.name, key);
+    }
+    return key;
+  }
+
+  /** max_idle_timeout in ms; 0 disables it (RFC 9000 §10.1). */
+  setMaxIdleTimeout(ms: number): void {
+    checkInteger('max_idle_timeout', ms, 0, MAX_VARINT);
+    this.maxIdleTimeout = ms;
+  }
+
+  /** max_udp_payload_size (RFC 9000 §18.2): at least 1200. */
+  setMaxUdpPayloadSize(n: number): void {
+    checkInteger('max_udp_payload_size', n, 1200, 65527);
+    this.maxUdpPayloadSize = n;
+  }
+
+  setInitialMaxData(n: number): void {
+    checkInteger('initial_max_data', n, 0, MAX_VARINT);
+    this.initialMaxData = n;
+    if (this.maxConnectionWindow < n) this.maxConnectionWindow = n;
+  }
+
+  setInitialMaxStreamDataBidiLocal(n: number): void {
+    checkInteger('initial_max_stream_data_bidi_local', n, 0, MAX_VARINT);
+    this.initialMaxStreamDataBidiLocal = n;
+    if (this.maxStreamWindow < n) this.maxStreamWindow = n;
+  }
+
+  setInitialMaxStreamDataBidiRemote(n: number): void {
+    checkInteger('initial_max_stream_data_bidi_remote', n, 0, MAX_VARINT);
+    this.initialMaxStreamDataBidiRemote = n;
+    if (this.maxStreamWindow < n) this.maxStreamWindow = n;
+  }
+
+  setInitialMaxStreamDataUni(n: number): void {
+    checkInteger('initial_max_stream_data_uni', n, 0, MAX_VARINT);
+    this.initialMaxStreamDataUni = n;
+    if (this.maxStreamWindow < n) this.maxStreamWindow = n;
+  }
+
+  /** The largest stream receive window auto-tuning may reach. */
+  setMaxStreamWindow(n: number): void {
+    checkInteger('max stream window', n, 0, MAX_VARINT);
+    this.maxStreamWindow = n;
+  }
+
+  /** The largest connection receive window auto-tuning may reach. */
+  setMaxConnectionWindow(n: number): void {
+    checkInteger('max connection window', n, 0, MAX_VARINT);
+    this.maxConnectionWindow = n;
+  }
+
+  setInitialMaxStreamsBidi(n: number): void {
+    checkInteger('initial_max_streams_bidi', n, 0, MAX_STREAMS);
+    this.initialMaxStreamsBidi = n;
+  }
+
+  setInitialMaxStreamsUni(n: number): void {
+    checkInteger('initial_max_streams_uni', n, 0, MAX_STREAMS);
+    this.initialMaxStreamsUni = n;
+  }
+
+  /** ack_delay_exponent (RFC 9000 §18.2): at most 20. */
+  setAckDelayExponent(n: number): void {
+    checkInteger('ack_delay_exponent', n, 0, 20);
+    this.ackDelayExponent = n;
+  }
+
+  /** max_ack_delay in ms (RFC 9000 §18.2): below 2^14. */
+  setMaxAckDelay(ms: number): void {
+    checkInteger('max_ack_delay', ms, 0, 2 ** 14 - 1);
+    this.maxAckDelay = ms;
+  }
+
+  /** active_connection_id_limit (RFC 9000 §18.2): at least 2. */
+  setActiveConnectionIdLimit(n: number): void {
+    checkInteger('active_connection_id_limit', n, 2, MAX_VARINT);
+    this.activeConnectionIdLimit = n;
+  }
+
+  setDisableActiveMigration(disable: boolean): void {
+    if (typeof disable !== 'boolean') throw new TypeError('setDisableActiveMigration takes a boolean');
+    this.disableActiveMigration = disable;
+  }
+
+  setCongestionControl(name: CongestionControlName): void {
+    if (name !== 'newreno' && name !== 'cubic') throw new RangeError(`unknown congestion control '${name}'`);
+    this.congestionControl = name;
+  }
+
+  /** Pace packets (RFC 9002 §7.7); `send()` then returns an `at` in the future. */
+  enablePacing(on: boolean): void {
+    if (typeof on !== 'boolean') throw new TypeError('enablePacing takes a boolean');
+    this.pacing = on;
+  }
+
+  /** Offer (client, with a ticket) or accept (server) 0-RTT (RFC 9001 §4.6). */
+  enableEarlyData(): void {
+    this.earlyData = true;
+  }
+
+  setTracer(tracer: Tracer): void {
+    if (tracer === null || typeof tracer !== 'object' || typeof tracer.event !== 'function')
+      throw new TypeError('setTracer takes a Tracer');
+    this.tracer = tracer;
+  }
+
+  /** Receives one SSLKEYLOGFILE line per TLS secret. */
+  setKeylog(sink: ((line: string) => void) | null): void {
+    if (sink !== null && typeof sink !== 'function') throw new TypeError('setKeylog takes a function');
+    this.keylog = sink;
+  }
+
+  /** 'node' (node:crypto), 'noble' (pure JS) or 'default' (node:crypto, noble where it lacks a primitive). */
+  setCryptoProvider(name: ProviderName): void {
+    getProvider(name); // RangeError for an unknown name
+    this.providerName = name;
+    this.privateKeys.clear();
+  }
+
+  /** The crypto provider connections use. */
+  provider(): CryptoProvider {
+    return getProvider(this.providerName);
+  }
+
+  /** Server: the 32-byte key session tickets are sealed under (so a restart can resume). */
+  setTicketKey(key: Uint8Array): void {
+    checkBytes('ticket key', key, 32, 32);
+    this.ticketKey = key.slice();
+  }
+
+  /** Ticket lifetime in seconds (RFC 8446 §4.6.1: at most 7 days). */
+  setTicketLifetime(seconds: number): void {
+    checkInteger('ticket lifetime', seconds, 0, 604_800);
+    this.ticketLifetime = seconds;
+  }
+
+  /** The key stateless reset tokens are derived from (at least 16 bytes, RFC 9000 §10.3.2). */
+  setStatelessResetKey(key: Uint8Array): void {
+    checkBytes('stateless reset key', key, 16, 255);
+    this.statelessResetKey = key.slice();
+  }
+
+  /** The TLS 1.3 cipher suites, in preference order, by name or code point. */
+  setCipherSuites(suites: readonly (string | number)[]): void {
+    if (!Array.isArray(suites) || suites.length === 0) throw new RangeError('at least one cipher suite');
+    const codes = suites.map((s) => {
+      const code = typeof s === 'number' ? s : SUITE_CODES[s];
+      if (code === undefined || !Object.values(SUITE_CODES).includes(code))
+        throw new RangeError(`unsupported cipher suite ${String(s)}`);
+      return code;
+    });
+    this.cipherSuites = codes;
+  }
+
+  /** The key-exchange groups, in preference order. */
+  setGroups(groups: readonly NamedGroup[]): void {
+    if (!Array.isArray(groups) || groups.length === 0) throw new RangeError('at least one group');
+    for (const g of groups)
+      if (g !== 'x25519' && g !== 'secp256r1') throw new RangeError(`unsupported group ${String(g)}`);
+    this.groups = [...groups];
+  }
+}
