@@ -14,6 +14,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['**/*.mjs', '**/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
+  {
     files: ['core/**/*.ts'],
     rules: {
       // core/ is sans-IO: no sockets, files, clock or timers (see ARCHITECTURE.md).
