@@ -24,12 +24,27 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: ['dgram', 'node:dgram', 'net', 'node:net', 'fs', 'node:fs', 'http', 'node:http', 'child_process', 'node:child_process', 'electron'],
+          paths: [
+            'dgram',
+            'node:dgram',
+            'net',
+            'node:net',
+            'fs',
+            'node:fs',
+            'http',
+            'node:http',
+            'child_process',
+            'node:child_process',
+            'electron',
+          ],
         },
       ],
       'no-restricted-syntax': [
         'error',
-        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'core/ takes time as a parameter' },
+        {
+          selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+          message: 'core/ takes time as a parameter',
+        },
         { selector: "CallExpression[callee.name='setTimeout']", message: 'core/ never sets timers' },
       ],
     },
