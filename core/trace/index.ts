@@ -1,5 +1,6 @@
 /** core/trace: the qlog event vocabulary, the Tracer interface and the trace writers. */
 export * from './events.ts';
+export * from './h3-events.ts';
 export * from './format.ts';
 export * from './frames.ts';
 export * from './header.ts';

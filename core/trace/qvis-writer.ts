@@ -98,6 +98,11 @@ const NAMES_03: Readonly<Partial<Record<QlogEventName, string>>> = {
   'quic:marked_for_retransmit': 'recovery:marked_for_retransmit',
   'quic:ecn_state_updated': 'recovery:ecn_state_updated',
   'quicscope:tls_message': 'quicscope:tls_message',
+  // h3-events.ts: qlog 0.3 (h3-events-01) names these under the "http" category.
+  'http3:parameters_set': 'http:parameters_set',
+  'http3:stream_type_set': 'http:stream_type_set',
+  'http3:frame_created': 'http:frame_created',
+  'http3:frame_parsed': 'http:frame_parsed',
 };
 
 /** Renames `from` to `to` in a shallow copy (dropping it when undefined). */

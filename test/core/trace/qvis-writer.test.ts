@@ -101,6 +101,11 @@ describe('qlog 0.3 JSON-SEQ for qvis (main-schema-02 / quic-events-01 shapes)', 
       'quic:packet_lost': ['recovery:packet_lost', { trigger: 'time_threshold' }],
       'quic:marked_for_retransmit': ['recovery:marked_for_retransmit', { frames: [{ frame_type: 'ping' }] }],
       'quic:ecn_state_updated': ['recovery:ecn_state_updated', { new: 'capable' }],
+      // HTTP/3 events (core/trace/h3-events.ts): the 0.3 "http" category.
+      'http3:parameters_set': ['http:parameters_set', { initiator: 'local', max_table_capacity: 4096 }],
+      'http3:stream_type_set': ['http:stream_type_set', { stream_id: 2, stream_type: 'control' }],
+      'http3:frame_created': ['http:frame_created', { stream_id: 0, frame: { frame_type: 'data' } }],
+      'http3:frame_parsed': ['http:frame_parsed', { stream_id: 0, frame: { frame_type: 'goaway', id: 4 } }],
       'quicscope:tls_message': [
         'quicscope:tls_message',
         {
