@@ -4,6 +4,7 @@
  */
 
 import { QUIC_VERSION_1, QUIC_VERSION_2 } from '../wire/version.ts';
+import { keyLength } from './_common.ts';
 import { expandLabel } from './hkdf.ts';
 import type {
   AeadAlgorithm,
@@ -17,7 +18,7 @@ import { hashLength } from './provider.ts';
 
 /**
  * What packet protection needs to know about a TLS 1.3 cipher suite. core/tls's
- * CipherSuiteParams has these fields too, so either can be passed.
+ * CipherSuiteParams extends QuicCipherSuite, so either can be passed.
  */
 export interface PacketProtectionSuite {
   readonly aead: AeadAlgorithm;
@@ -63,13 +64,13 @@ export const QUIC_CIPHER_SUITES: ReadonlyMap<number, QuicCipherSuite> = new Map(
 
 /** Key length in bytes of an AEAD (the HP key has the same length, RFC 9001 §5.4.3-5.4.4). */
 export function aeadKeyLength(alg: AeadAlgorithm): 16 | 32 {
-  return alg === 'aes-128-gcm' ? 16 : 32;
+  return keyLength(alg);
 }
 
 /** The nonce / IV length of every QUIC AEAD (RFC 9001 §5.3). */
 export const IV_LENGTH = 12;
-/** The AEAD tag length of every QUIC AEAD (RFC 9001 §5.3). */
-export const TAG_LENGTH = 16;
+/** The AEAD tag length of every QUIC AEAD (RFC 9001 §5.3), shared with the providers. */
+export { TAG_LENGTH } from './_common.ts';
 
 /** Confidentiality and integrity limits of an AEAD, in packets (RFC 9001 §6.6). */
 export interface AeadLimits {

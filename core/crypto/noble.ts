@@ -25,14 +25,14 @@ import {
   oidToString,
   pemDecodeAll,
 } from './der.ts';
-import { InvalidKeyShareError, UnsupportedAlgorithmError, hashLength } from './provider.ts';
+import { TAG_LENGTH, checkHkdfExpand, checkKey, p256KeyShare, x25519KeyShare } from './_common.ts';
+import { UnsupportedAlgorithmError } from './provider.ts';
 import type {
   AeadAlgorithm,
   AeadKey,
   CryptoProvider,
   HashAlgorithm,
   HashContext,
-  HeaderProtectionAlgorithm,
   HeaderProtectionKey,
   KeyShare,
   KeyType,
@@ -43,19 +43,8 @@ import type {
 } from './provider.ts';
 
 const NAME = 'noble';
-const TAG_LENGTH = 16;
 
 const HASHES = { sha256, sha384 } as const;
-
-function keyLengthOf(alg: AeadAlgorithm | HeaderProtectionAlgorithm): number {
-  return alg === 'aes-128-gcm' || alg === 'aes-128-ecb' ? 16 : 32;
-}
-
-function checkKey(alg: AeadAlgorithm | HeaderProtectionAlgorithm, key: Uint8Array): void {
-  if (key.length !== keyLengthOf(alg)) {
-    throw new RangeError(`${alg} needs a ${keyLengthOf(alg)}-byte key, got ${key.length}`);
-  }
-}
 
 // --- AEAD (RFC 9001 §5.3) -----------------------------------------------------------------------
 
@@ -190,51 +179,17 @@ class NobleHashContext implements HashContext {
 
 // --- Key exchange (RFC 8446 §4.2.8, §7.4) ------------------------------------------------------
 
-function isAllZero(b: Uint8Array): boolean {
-  let acc = 0;
-  for (let i = 0; i < b.length; i++) acc |= b[i];
-  return acc === 0;
-}
-
 function x25519Share(): KeyShare {
   const sk = x25519.utils.randomSecretKey();
-  return {
-    group: 'x25519',
-    publicKey: x25519.getPublicKey(sk),
-    sharedSecret(peer: Uint8Array): Uint8Array {
-      if (peer.length !== 32) throw new InvalidKeyShareError('X25519 key_exchange must be 32 bytes');
-      let secret: Uint8Array;
-      try {
-        secret = x25519.getSharedSecret(sk, peer);
-      } catch {
-        throw new InvalidKeyShareError('X25519 key agreement failed (low-order point?)');
-      }
-      // RFC 8446 §7.4.2: an all-zero X25519 result must be rejected.
-      if (isAllZero(secret)) throw new InvalidKeyShareError('X25519 shared secret is all zeros');
-      return secret;
-    },
-  };
+  return x25519KeyShare(x25519.getPublicKey(sk), (peer) => x25519.getSharedSecret(sk, peer));
 }
 
 function p256Share(): KeyShare {
   const sk = p256.utils.randomSecretKey();
-  return {
-    group: 'secp256r1',
-    publicKey: p256.getPublicKey(sk, false),
-    sharedSecret(peer: Uint8Array): Uint8Array {
-      // RFC 8446 §4.2.8.2: UncompressedPointRepresentation only; the point must be on the curve.
-      if (peer.length !== 65 || peer[0] !== 0x04) {
-        throw new InvalidKeyShareError('P-256 key_exchange must be a 65-byte uncompressed point');
-      }
-      let shared: Uint8Array;
-      try {
-        shared = p256.getSharedSecret(sk, peer, true);
-      } catch {
-        throw new InvalidKeyShareError('P-256 key_exchange is not a point on the curve');
-      }
-      return shared.subarray(1); // RFC 8446 §7.4.1: the x-coordinate
-    },
-  };
+  // RFC 8446 §7.4.1: the shared secret is the x-coordinate of the compressed point.
+  return p256KeyShare(p256.getPublicKey(sk, false), (peer) =>
+    p256.getSharedSecret(sk, peer, true).subarray(1),
+  );
 }
 
 // --- Key import (PKCS#8 RFC 5958, SEC1 RFC 5915, SPKI RFC 5480 / RFC 8410) ---------------------
@@ -428,11 +383,7 @@ function verifyWith(
 // --- The provider ------------------------------------------------------------------------------
 
 function hkdfExpand(alg: HashAlgorithm, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
-  if (!Number.isInteger(length) || length < 0 || length > 255 * hashLength(alg)) {
-    throw new RangeError(`HKDF-Expand length ${length} out of range`);
-  }
-  // RFC 5869 §2.3: PRK is at least HashLen octets.
-  if (prk.length < hashLength(alg)) throw new RangeError('HKDF-Expand PRK shorter than the hash length');
+  checkHkdfExpand(alg, prk, length);
   if (length === 0) return new Uint8Array(0);
   return expand(HASHES[alg], prk, info, length);
 }

@@ -22,14 +22,14 @@ import {
   verify as nodeVerify,
 } from 'node:crypto';
 import type { CipherGCM, Cipher, DecipherGCM, Hash, KeyObject } from 'node:crypto';
-import { InvalidKeyShareError, UnsupportedAlgorithmError, hashLength } from './provider.ts';
+import { TAG_LENGTH, checkHkdfExpand, checkKey, p256KeyShare, x25519KeyShare } from './_common.ts';
+import { UnsupportedAlgorithmError, hashLength } from './provider.ts';
 import type {
   AeadAlgorithm,
   AeadKey,
   CryptoProvider,
   HashAlgorithm,
   HashContext,
-  HeaderProtectionAlgorithm,
   HeaderProtectionKey,
   KeyShare,
   KeyType,
@@ -40,21 +40,10 @@ import type {
 } from './provider.ts';
 
 const NAME = 'node';
-const TAG_LENGTH = 16;
 
 /** A zero-copy plain Uint8Array view of a Buffer. */
 function u8(b: Uint8Array): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
-
-function keyLengthOf(alg: AeadAlgorithm | HeaderProtectionAlgorithm): number {
-  return alg === 'aes-128-gcm' || alg === 'aes-128-ecb' ? 16 : 32;
-}
-
-function checkKey(alg: AeadAlgorithm | HeaderProtectionAlgorithm, key: Uint8Array): void {
-  if (key.length !== keyLengthOf(alg)) {
-    throw new RangeError(`${alg} needs a ${keyLengthOf(alg)}-byte key, got ${key.length}`);
-  }
 }
 
 // --- AEAD (RFC 9001 §5.3) -----------------------------------------------------------------------
@@ -196,12 +185,8 @@ function hmac(alg: HashAlgorithm, key: Uint8Array, data: Uint8Array): Uint8Array
 
 /** HKDF-Expand (RFC 5869 §2.3) over HMAC. */
 function hkdfExpand(alg: HashAlgorithm, prk: Uint8Array, info: Uint8Array, length: number): Uint8Array {
+  checkHkdfExpand(alg, prk, length);
   const hl = hashLength(alg);
-  if (!Number.isInteger(length) || length < 0 || length > 255 * hl) {
-    throw new RangeError(`HKDF-Expand length ${length} out of range`);
-  }
-  // RFC 5869 §2.3: PRK is at least HashLen octets (noble enforces it too; keep them alike).
-  if (prk.length < hl) throw new RangeError('HKDF-Expand PRK shorter than the hash length');
   const out = new Uint8Array(length);
   let prev: Uint8Array = new Uint8Array(0);
   const counter = new Uint8Array(1);
@@ -221,57 +206,21 @@ const X25519_SPKI_PREFIX = Uint8Array.from([
   0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00,
 ]);
 
-function isAllZero(b: Uint8Array): boolean {
-  let acc = 0;
-  for (let i = 0; i < b.length; i++) acc |= b[i];
-  return acc === 0;
-}
-
 function x25519Share(): KeyShare {
   const { privateKey, publicKey } = generateKeyPairSync('x25519');
   const spki = publicKey.export({ type: 'spki', format: 'der' });
-  const pub = Uint8Array.from(spki.subarray(spki.length - 32));
-  return {
-    group: 'x25519',
-    publicKey: pub,
-    sharedSecret(peer: Uint8Array): Uint8Array {
-      // RFC 8446 §4.2.8.2: X25519 key_exchange is exactly 32 bytes.
-      if (peer.length !== 32) throw new InvalidKeyShareError('X25519 key_exchange must be 32 bytes');
-      const der = new Uint8Array(44);
-      der.set(X25519_SPKI_PREFIX);
-      der.set(peer, 12);
-      let secret: Uint8Array;
-      try {
-        const peerKey = createPublicKey({ key: Buffer.from(der.buffer), format: 'der', type: 'spki' });
-        secret = u8(diffieHellman({ privateKey, publicKey: peerKey }));
-      } catch {
-        throw new InvalidKeyShareError('X25519 key agreement failed (low-order point?)');
-      }
-      // RFC 8446 §7.4.2: an all-zero X25519 result must be rejected.
-      if (isAllZero(secret)) throw new InvalidKeyShareError('X25519 shared secret is all zeros');
-      return secret;
-    },
-  };
+  return x25519KeyShare(Uint8Array.from(spki.subarray(spki.length - 32)), (peer) => {
+    const der = new Uint8Array(44);
+    der.set(X25519_SPKI_PREFIX);
+    der.set(peer, 12);
+    const peerKey = createPublicKey({ key: Buffer.from(der.buffer), format: 'der', type: 'spki' });
+    return u8(diffieHellman({ privateKey, publicKey: peerKey }));
+  });
 }
 
 function p256Share(): KeyShare {
   const ecdh = createECDH('prime256v1');
-  const pub = u8(ecdh.generateKeys());
-  return {
-    group: 'secp256r1',
-    publicKey: pub,
-    sharedSecret(peer: Uint8Array): Uint8Array {
-      // RFC 8446 §4.2.8.2: UncompressedPointRepresentation only (0x04 || X || Y).
-      if (peer.length !== 65 || peer[0] !== 0x04) {
-        throw new InvalidKeyShareError('P-256 key_exchange must be a 65-byte uncompressed point');
-      }
-      try {
-        return u8(ecdh.computeSecret(peer));
-      } catch {
-        throw new InvalidKeyShareError('P-256 key_exchange is not a point on the curve');
-      }
-    },
-  };
+  return p256KeyShare(u8(ecdh.generateKeys()), (peer) => u8(ecdh.computeSecret(peer)));
 }
 
 // --- Signing keys ------------------------------------------------------------------------------

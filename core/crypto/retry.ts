@@ -4,12 +4,13 @@
  */
 
 import { fromHex } from '../wire/buffer.ts';
+import { RETRY_INTEGRITY_TAG_LENGTH } from '../wire/packet.ts';
 import { QUIC_VERSION_1, QUIC_VERSION_2 } from '../wire/version.ts';
 import { constantTimeEqual } from './compare.ts';
 import type { AeadKey, CryptoProvider } from './provider.ts';
 
-/** The Retry Integrity Tag length (RFC 9000 §17.2.5). */
-export const RETRY_TAG_LENGTH = 16;
+/** The Retry Integrity Tag length (RFC 9000 §17.2.5); the same constant as core/wire's. */
+export const RETRY_TAG_LENGTH = RETRY_INTEGRITY_TAG_LENGTH;
 
 const SECRETS = new Map<number, { key: Uint8Array; nonce: Uint8Array }>([
   // RFC 9001 §5.8

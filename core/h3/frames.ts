@@ -82,8 +82,16 @@ function fail(code: number, reason: string): never {
   throw new H3Error(code, reason);
 }
 
-/** The frames allowed on each kind of stream (RFC 9114 Table 1); unknown types are allowed anywhere. */
-function checkAllowed(kind: H3StreamKind, type: number, first: boolean, seenSettings: boolean): void {
+/**
+ * The frames allowed on each kind of stream (RFC 9114 Table 1, §7.2.8); unknown types are allowed
+ * anywhere. `first` and `seenSettings` matter on the control stream only.
+ */
+export function checkFrameAllowed(
+  kind: H3StreamKind,
+  type: number,
+  first = false,
+  seenSettings = false,
+): void {
   if (HTTP2_FRAME_TYPES.has(type))
     fail(H3ErrorCode.H3_FRAME_UNEXPECTED, `HTTP/2 frame type 0x${type.toString(16)}`);
   if (kind === 'control') {
@@ -107,7 +115,7 @@ function checkAllowed(kind: H3StreamKind, type: number, first: boolean, seenSett
 }
 
 /** Decodes the varint at `pos`, which the caller knows is complete (RFC 9000 §16). */
-function varintAt(b: Uint8Array, pos: number): number {
+export function varintAt(b: Uint8Array, pos: number): number {
   const first = b[pos];
   const n = 1 << (first >> 6);
   let v = first & 0x3f;
@@ -181,7 +189,7 @@ export class H3FrameParser {
           pos = this.varint.pos;
           if (v < 0) break;
           if (this.state === State.Type) {
-            checkAllowed(this.kind, v, this.framesSeen === 0, this.seenSettings);
+            checkFrameAllowed(this.kind, v, this.framesSeen === 0, this.seenSettings);
             this.frameType = v;
             this.framesSeen++;
             this.state = State.Length;

@@ -9,7 +9,7 @@
  * re-joined.
  */
 import { H3Error, H3ErrorCode } from './errors.ts';
-import { H3FrameType } from './frames.ts';
+import { H3FrameType, checkFrameAllowed, varintAt } from './frames.ts';
 
 /** Where a reader gets its bytes: like `Connection.streamRecv`, reads into `out`. */
 export type StreamSource = (out: Uint8Array) => { length: number; fin: boolean } | null;
@@ -48,9 +48,7 @@ export class VarintReader {
       const want = this.have === 0 ? 1 : 1 << (b[0] >> 6);
       if (this.have === want) {
         this.have = 0;
-        let v = b[0] & 0x3f;
-        for (let i = 1; i < want; i++) v = v * 256 + b[i];
-        return v;
+        return varintAt(b, 0);
       }
       const n = pull.read(b.subarray(this.have, want));
       if (n === 0) return -1;
@@ -69,9 +67,6 @@ export type ReaderItem =
   | { type: 'unknown'; frameType: number; length: number }
   /** The stream ended cleanly at a frame boundary. */
   | { type: 'end' };
-
-// HTTP/2 frame types with no HTTP/3 meaning (RFC 9114 §7.2.8, §11.2.1).
-const HTTP2_FRAME_TYPES = new Set([0x02, 0x06, 0x08, 0x09]);
 
 const State = { Type: 0, Length: 1, Data: 2, Payload: 3, Skip: 4, End: 5 } as const;
 type State = (typeof State)[keyof typeof State];
@@ -198,24 +193,13 @@ export class RequestStreamReader {
   /** RFC 9114 Table 1 and §7.2: which frame types may appear on a request stream. */
   private checkType(type: number): void {
     if (type === H3FrameType.DATA || type === H3FrameType.HEADERS) return;
-    if (HTTP2_FRAME_TYPES.has(type))
-      throw new H3Error(H3ErrorCode.H3_FRAME_UNEXPECTED, `HTTP/2 frame type 0x${type.toString(16)}`); // §7.2.8
     if (type === H3FrameType.PUSH_PROMISE) {
       // §7.2.5: a server never receives one; a client that sent no MAX_PUSH_ID allows no push ID.
       if (this.options.isClient)
         throw new H3Error(H3ErrorCode.H3_ID_ERROR, 'PUSH_PROMISE without MAX_PUSH_ID');
       throw new H3Error(H3ErrorCode.H3_FRAME_UNEXPECTED, 'PUSH_PROMISE from a client');
     }
-    if (
-      type === H3FrameType.SETTINGS ||
-      type === H3FrameType.CANCEL_PUSH ||
-      type === H3FrameType.GOAWAY ||
-      type === H3FrameType.MAX_PUSH_ID
-    )
-      throw new H3Error(
-        H3ErrorCode.H3_FRAME_UNEXPECTED,
-        `frame type 0x${type.toString(16)} on a request stream`,
-      );
+    checkFrameAllowed('request', type);
   }
 
   private onLength(length: number): ReaderItem | null {

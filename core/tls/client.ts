@@ -8,7 +8,6 @@
  *                  │  ▲ HRR: CH2        │ (PSK) ──────────────────────────────────────────▶ │
  *                  └──┘                 └─ CR ─▶ wait_cert ──Cert──▶ …            Fin ──▶ connected (NST)
  */
-import { constantTimeEqual } from '../crypto/compare.ts';
 import type { KeyShare, NamedGroup } from '../crypto/provider.ts';
 import { QuicError, TransportError } from '../wire/errors.ts';
 import { AlertDescription, TlsAlert, decodeError, illegalParameter } from './alerts.ts';
@@ -24,13 +23,13 @@ import {
 import type { CipherSuiteParams } from './constants.ts';
 import { checkSolicited } from './extensions.ts';
 import type { RawHandshakeMessage } from './handshake-buffer.ts';
-import { KeySchedule, certificateVerifyContent } from './key-schedule.ts';
+import { certificateVerifyContent } from './key-schedule.ts';
+import type { KeySchedule } from './key-schedule.ts';
 import {
   decodeCertificate,
   decodeCertificateRequest,
   decodeCertificateVerify,
   decodeEncryptedExtensions,
-  decodeFinished,
   decodeNewSessionTicket,
   decodeServerHello,
   patchBinders,
@@ -40,11 +39,8 @@ import {
 import type { ClientHelloExtensions, HelloRetryRequest, ServerHello } from './messages.ts';
 import {
   CERTIFICATE_SIGNATURE_SCHEMES,
-  DEFAULT_CIPHER_SUITES,
-  DEFAULT_GROUPS,
   HANDSHAKE_SIGNATURE_SCHEMES,
   SessionBase,
-  checkCommonOptions,
   groupCode,
   keyTypeForScheme,
 } from './session-base.ts';
@@ -68,8 +64,6 @@ interface OfferedPsk {
 export class ClientSession extends SessionBase {
   readonly role = 'client';
   private state: ClientState = 'start';
-  private readonly suites: readonly number[];
-  private readonly groups: readonly NamedGroup[];
   private readonly verifyPeer: boolean;
   /** The host name sent as SNI: not an IP literal, no trailing dot (RFC 6066 §3). */
   private readonly sni: string | null;
@@ -93,9 +87,6 @@ export class ClientSession extends SessionBase {
     private readonly transportParameters: Uint8Array,
   ) {
     super(options);
-    this.suites = options.cipherSuites ?? DEFAULT_CIPHER_SUITES;
-    this.groups = options.groups ?? DEFAULT_GROUPS;
-    checkCommonOptions(options.alpnProtocols, this.suites, this.groups);
     this.verifyPeer = options.verifyPeer ?? true;
     const name = options.serverName;
     if (name !== null && /[^\x21-\x7e]/.test(name)) {
@@ -143,10 +134,7 @@ export class ClientSession extends SessionBase {
     ) {
       return null;
     }
-    const schedule = new KeySchedule(this.provider, suite.hash, {
-      keyLog: this.keylog,
-      clientRandom: this.random,
-    });
+    const schedule = this.newKeySchedule(suite.hash, this.random);
     schedule.deriveEarlySecret(ticket.psk);
     return { ticket, suite, schedule };
   }
@@ -266,11 +254,7 @@ export class ClientSession extends SessionBase {
     this.transcript.setHash(suite.hash);
     this.transcript.replaceWithMessageHash();
     this.transcript.add(msg.raw);
-    if (this.earlyOffered) {
-      // RFC 9001 §4.6.2: a HelloRetryRequest always rejects 0-RTT.
-      this.earlyData = 'rejected';
-      this.emit({ kind: 'early_data', status: 'rejected', reason: 'HelloRetryRequest' });
-    }
+    if (this.earlyOffered) this.rejectEarlyDataForRetry();
     // RFC 8446 §4.1.4: PSKs whose hash differs from the selected suite's are dropped.
     if (this.psk !== null && this.psk.suite.hash !== suite.hash) this.psk = null;
     if (group !== null) this.keyShare = this.provider.generateKeyShare(group);
@@ -297,10 +281,7 @@ export class ClientSession extends SessionBase {
       schedule = this.psk.schedule;
       this.resumed = true;
     } else {
-      schedule = new KeySchedule(this.provider, suite.hash, {
-        keyLog: this.keylog,
-        clientRandom: this.random,
-      });
+      schedule = this.newKeySchedule(suite.hash, this.random);
       schedule.deriveEarlySecret();
     }
     const share = this.keyShare!;
@@ -444,13 +425,7 @@ export class ClientSession extends SessionBase {
 
   private onFinished(msg: RawHandshakeMessage): void {
     const schedule = this.schedule!;
-    const fin = decodeFinished(msg.body, schedule.hashLength);
-    // RFC 8446 §4.4.4: a Finished that does not verify is decrypt_error.
-    const expected = schedule.finishedVerifyData(this.serverHandshakeSecret!, this.transcript.digest());
-    if (!constantTimeEqual(expected, fin.verifyData)) {
-      throw new TlsAlert(AlertDescription.decrypt_error, 'the server Finished does not verify');
-    }
-    this.transcript.add(msg.raw);
+    this.receiveFinished(msg, this.serverHandshakeSecret!);
     schedule.deriveMasterSecret();
     const hash = this.transcript.digest();
     const clientSecret = schedule.clientApplicationTrafficSecret(hash);

@@ -2,7 +2,9 @@
  * TLS 1.3 code points (RFC 8446 Appendix B) used by the QUIC handshake, with the
  * mapping from wire values to the names the CryptoProvider uses.
  */
-import type { AeadAlgorithm, HashAlgorithm, HeaderProtectionAlgorithm } from '../crypto/provider.ts';
+import { IV_LENGTH, QUIC_CIPHER_SUITES, aeadKeyLength } from '../crypto/keys.ts';
+import type { QuicCipherSuite } from '../crypto/keys.ts';
+import { hashLength } from '../crypto/provider.ts';
 import type { NamedGroup as ProviderGroup, SignatureScheme as ProviderScheme } from '../crypto/provider.ts';
 
 /** ProtocolVersion values (RFC 8446 §4.2.1). */
@@ -119,56 +121,27 @@ export function isGreaseAlpn(name: string): boolean {
   return name.length === 2 && isGrease16((name.charCodeAt(0) << 8) | name.charCodeAt(1));
 }
 
-/** What a TLS 1.3 cipher suite means for the key schedule and QUIC packet protection. */
-export interface CipherSuiteParams {
-  readonly code: number;
-  readonly name: string;
-  readonly hash: HashAlgorithm;
+/**
+ * What a TLS 1.3 cipher suite means for the key schedule and QUIC packet protection: core/crypto's
+ * QuicCipherSuite (code, name, AEAD, header protection, hash) with the lengths that follow from it.
+ */
+export interface CipherSuiteParams extends QuicCipherSuite {
   readonly hashLength: 32 | 48;
-  readonly aead: AeadAlgorithm;
   readonly keyLength: 16 | 32;
   readonly ivLength: 12;
-  /** Header protection for QUIC (RFC 9001 §5.4.3, §5.4.4). */
-  readonly headerProtection: HeaderProtectionAlgorithm;
 }
 
-const SUITES: readonly CipherSuiteParams[] = [
-  {
-    code: 0x1301,
-    name: 'TLS_AES_128_GCM_SHA256',
-    hash: 'sha256',
-    hashLength: 32,
-    aead: 'aes-128-gcm',
-    keyLength: 16,
-    ivLength: 12,
-    headerProtection: 'aes-128-ecb',
-  },
-  {
-    code: 0x1302,
-    name: 'TLS_AES_256_GCM_SHA384',
-    hash: 'sha384',
-    hashLength: 48,
-    aead: 'aes-256-gcm',
-    keyLength: 32,
-    ivLength: 12,
-    headerProtection: 'aes-256-ecb',
-  },
-  {
-    code: 0x1303,
-    name: 'TLS_CHACHA20_POLY1305_SHA256',
-    hash: 'sha256',
-    hashLength: 32,
-    aead: 'chacha20-poly1305',
-    keyLength: 32,
-    ivLength: 12,
-    headerProtection: 'chacha20',
-  },
-];
+// One table of suites: core/crypto's QUIC_CIPHER_SUITES.
+const SUITES: ReadonlyMap<number, CipherSuiteParams> = new Map(
+  Array.from(QUIC_CIPHER_SUITES.values(), (s): [number, CipherSuiteParams] => [
+    s.code,
+    { ...s, hashLength: hashLength(s.hash), keyLength: aeadKeyLength(s.aead), ivLength: IV_LENGTH },
+  ]),
+);
 
 /** The parameters of a TLS 1.3 cipher suite, or undefined for one we do not implement. */
 export function cipherSuiteParams(code: number): CipherSuiteParams | undefined {
-  for (const s of SUITES) if (s.code === code) return s;
-  return undefined;
+  return SUITES.get(code);
 }
 
 const GROUP_NAMES = new Map<number, ProviderGroup>([

@@ -412,3 +412,62 @@ export function readEmpty(r: Reader, what: string): true {
   if (!r.done) throw decodeError(`${what}: extension_data must be empty`);
   return true;
 }
+
+// ---------------------------------------------------------------------------------------
+// Typed-field table entries that several messages share (same field, same codec).
+
+/** supported_groups as `supportedGroups` (ClientHello, EncryptedExtensions). */
+export const SUPPORTED_GROUPS: TypedExtension<{ supportedGroups?: readonly number[] }> = {
+  type: X.supported_groups,
+  has: (e) => e.supportedGroups !== undefined,
+  read: (r, e) => (e.supportedGroups = readNamedGroupList(r)),
+  write: (w, e) => writeU16List16(w, e.supportedGroups!),
+};
+
+/** signature_algorithms as `signatureAlgorithms` (ClientHello, CertificateRequest). */
+export const SIGNATURE_ALGORITHMS: TypedExtension<{ signatureAlgorithms?: readonly number[] }> = {
+  type: X.signature_algorithms,
+  has: (e) => e.signatureAlgorithms !== undefined,
+  read: (r, e) => (e.signatureAlgorithms = readSignatureSchemeList(r)),
+  write: (w, e) => writeU16List16(w, e.signatureAlgorithms!),
+};
+
+/** signature_algorithms_cert as `signatureAlgorithmsCert` (ClientHello, CertificateRequest). */
+export const SIGNATURE_ALGORITHMS_CERT: TypedExtension<{ signatureAlgorithmsCert?: readonly number[] }> = {
+  type: X.signature_algorithms_cert,
+  has: (e) => e.signatureAlgorithmsCert !== undefined,
+  read: (r, e) => (e.signatureAlgorithmsCert = readSignatureSchemeList(r)),
+  write: (w, e) => writeU16List16(w, e.signatureAlgorithmsCert!),
+};
+
+/** early_data with empty extension_data as `earlyData: true` (ClientHello, EncryptedExtensions). */
+export const EARLY_DATA_EMPTY: TypedExtension<{ earlyData?: true }> = {
+  type: X.early_data,
+  has: (e) => e.earlyData === true,
+  read: (r, e) => (e.earlyData = readEmpty(r, 'early_data')),
+  write: () => {},
+};
+
+/** quic_transport_parameters (RFC 9001 §8.2), opaque, as `quicTransportParameters` (ClientHello, EncryptedExtensions). */
+export const QUIC_TRANSPORT_PARAMETERS: TypedExtension<{ quicTransportParameters?: Uint8Array }> = {
+  type: X.quic_transport_parameters,
+  has: (e) => e.quicTransportParameters !== undefined,
+  read: (r, e) => (e.quicTransportParameters = r.rest()),
+  write: (w, e) => w.bytes(e.quicTransportParameters!),
+};
+
+/** cookie as `cookie` (ClientHello, HelloRetryRequest). */
+export const COOKIE: TypedExtension<{ cookie?: Uint8Array }> = {
+  type: X.cookie,
+  has: (e) => e.cookie !== undefined,
+  read: (r, e) => (e.cookie = readCookie(r)),
+  write: (w, e) => w.vector(2, e.cookie!),
+};
+
+/** supported_versions' selected_version as `supportedVersion` (ServerHello, HelloRetryRequest; RFC 8446 §4.2.1). */
+export const SELECTED_VERSION: TypedExtension<{ supportedVersion?: number }> = {
+  type: X.supported_versions,
+  has: (e) => e.supportedVersion !== undefined,
+  read: (r, e) => (e.supportedVersion = r.u16()),
+  write: (w, e) => w.u16(e.supportedVersion!),
+};

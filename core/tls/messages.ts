@@ -27,17 +27,19 @@ import {
   ALLOWED_IN_CERTIFICATE_REQUEST,
   ALLOWED_IN_ENCRYPTED_EXTENSIONS,
   ALLOWED_IN_NEW_SESSION_TICKET,
+  EARLY_DATA_EMPTY,
   type Extension,
+  QUIC_TRANSPORT_PARAMETERS,
+  SIGNATURE_ALGORITHMS,
+  SIGNATURE_ALGORITHMS_CERT,
+  SUPPORTED_GROUPS,
   type TypedExtension,
   decodeTyped,
   readAlpnList,
   readEmpty,
   readExtensionBlock,
-  readNamedGroupList,
-  readSignatureSchemeList,
   writeAlpnList,
   writeTyped,
-  writeU16List16,
 } from './extensions.ts';
 import { writeHandshake } from './handshake-buffer.ts';
 import {
@@ -86,12 +88,7 @@ const EE_TABLE: readonly TypedExtension<EncryptedExtensionsExtensions>[] = [
     read: (r, e) => (e.serverName = readEmpty(r, 'server_name')),
     write: () => {},
   },
-  {
-    type: X.supported_groups,
-    has: (e) => e.supportedGroups !== undefined,
-    read: (r, e) => (e.supportedGroups = readNamedGroupList(r)),
-    write: (w, e) => writeU16List16(w, e.supportedGroups!),
-  },
+  SUPPORTED_GROUPS,
   {
     type: X.application_layer_protocol_negotiation,
     has: (e) => e.alpn !== undefined,
@@ -103,18 +100,8 @@ const EE_TABLE: readonly TypedExtension<EncryptedExtensionsExtensions>[] = [
     },
     write: (w, e) => writeAlpnList(w, [e.alpn!]),
   },
-  {
-    type: X.early_data,
-    has: (e) => e.earlyData === true,
-    read: (r, e) => (e.earlyData = readEmpty(r, 'early_data')),
-    write: () => {},
-  },
-  {
-    type: X.quic_transport_parameters,
-    has: (e) => e.quicTransportParameters !== undefined,
-    read: (r, e) => (e.quicTransportParameters = r.rest()),
-    write: (w, e) => w.bytes(e.quicTransportParameters!),
-  },
+  EARLY_DATA_EMPTY,
+  QUIC_TRANSPORT_PARAMETERS,
 ];
 
 /** Writes EncryptedExtensions; returns its length. */
@@ -153,18 +140,8 @@ export interface CertificateRequest {
 }
 
 const CR_TABLE: readonly TypedExtension<CertificateRequestExtensions>[] = [
-  {
-    type: X.signature_algorithms,
-    has: (e) => e.signatureAlgorithms !== undefined,
-    read: (r, e) => (e.signatureAlgorithms = readSignatureSchemeList(r)),
-    write: (w, e) => writeU16List16(w, e.signatureAlgorithms!),
-  },
-  {
-    type: X.signature_algorithms_cert,
-    has: (e) => e.signatureAlgorithmsCert !== undefined,
-    read: (r, e) => (e.signatureAlgorithmsCert = readSignatureSchemeList(r)),
-    write: (w, e) => writeU16List16(w, e.signatureAlgorithmsCert!),
-  },
+  SIGNATURE_ALGORITHMS,
+  SIGNATURE_ALGORITHMS_CERT,
 ];
 
 /** Writes a CertificateRequest; returns its length. */

@@ -21,17 +21,11 @@ import {
 import type { CipherSuiteParams } from './constants.ts';
 import type { KeyShareEntry, OfferedPsks } from './extensions.ts';
 import type { RawHandshakeMessage } from './handshake-buffer.ts';
-import { KeySchedule, certificateVerifyContent } from './key-schedule.ts';
-import { decodeClientHello, decodeFinished, serializeHandshake, truncateClientHello } from './messages.ts';
+import { certificateVerifyContent } from './key-schedule.ts';
+import type { KeySchedule } from './key-schedule.ts';
+import { decodeClientHello, serializeHandshake, truncateClientHello } from './messages.ts';
 import type { ClientHello, EncryptedExtensionsExtensions } from './messages.ts';
-import {
-  DEFAULT_CIPHER_SUITES,
-  DEFAULT_GROUPS,
-  SCHEME_FOR_KEY,
-  SessionBase,
-  checkCommonOptions,
-  groupCode,
-} from './session-base.ts';
+import { SCHEME_FOR_KEY, SessionBase, groupCode } from './session-base.ts';
 import type { EncryptionLevel, TlsServerOptions } from './session.ts';
 import {
   MAX_TICKET_LIFETIME,
@@ -67,8 +61,6 @@ interface FoundPsk {
 export class ServerSession extends SessionBase {
   readonly role = 'server';
   private state: ServerState = 'wait_ch';
-  private readonly suites: readonly number[];
-  private readonly groups: readonly NamedGroup[];
   private readonly ticketKey: Uint8Array;
   private readonly ticketLifetime: number;
   private readonly replayFilter: ReplayFilter;
@@ -86,9 +78,6 @@ export class ServerSession extends SessionBase {
     private readonly transportParameters: Uint8Array,
   ) {
     super(options);
-    this.suites = options.cipherSuites ?? DEFAULT_CIPHER_SUITES;
-    this.groups = options.groups ?? DEFAULT_GROUPS;
-    checkCommonOptions(options.alpnProtocols, this.suites, this.groups);
     if (options.certificateChain.length === 0) throw new RangeError('the server needs a certificate chain');
     this.ticketKey = options.ticketKey ?? defaultTicketKey(options.provider);
     if (this.ticketKey.length !== 32) throw new RangeError('the ticket key must be 32 bytes');
@@ -249,11 +238,7 @@ export class ServerSession extends SessionBase {
     this.transcript.setHash(suite.hash);
     this.transcript.add(msg.raw);
     this.transcript.replaceWithMessageHash();
-    if (ch.extensions.earlyData === true) {
-      // RFC 9001 §4.6.2: a HelloRetryRequest always rejects 0-RTT.
-      this.earlyData = 'rejected';
-      this.emit({ kind: 'early_data', status: 'rejected', reason: 'HelloRetryRequest' });
-    }
+    if (ch.extensions.earlyData === true) this.rejectEarlyDataForRetry();
     this.send(
       'initial',
       serializeHandshake({
@@ -282,10 +267,7 @@ export class ServerSession extends SessionBase {
     this.alpn = alpn;
     this.serverName = e.serverName ?? null;
     this.transcript.setHash(suite.hash);
-    const schedule = new KeySchedule(this.provider, suite.hash, {
-      keyLog: this.keylog,
-      clientRandom: ch.random,
-    });
+    const schedule = this.newKeySchedule(suite.hash, ch.random);
     this.schedule = schedule;
 
     // PSK (RFC 8446 §4.2.11): a ticket whose hash fits the suite, with a valid binder.
@@ -415,13 +397,7 @@ export class ServerSession extends SessionBase {
 
   private onFinished(msg: RawHandshakeMessage, now: number): void {
     const schedule = this.schedule!;
-    const fin = decodeFinished(msg.body, schedule.hashLength);
-    // RFC 8446 §4.4.4: a Finished that does not verify is decrypt_error.
-    const expected = schedule.finishedVerifyData(this.clientHandshakeSecret!, this.transcript.digest());
-    if (!constantTimeEqual(expected, fin.verifyData)) {
-      throw new TlsAlert(AlertDescription.decrypt_error, 'the client Finished does not verify');
-    }
-    this.transcript.add(msg.raw);
+    this.receiveFinished(msg, this.clientHandshakeSecret!);
     this.installKeys('application', 'read', this.clientApplicationSecret!);
     this.clientHandshakeSecret = this.clientApplicationSecret = null;
     // Nothing more may come from the client: QUIC has no KeyUpdate or post-handshake auth.

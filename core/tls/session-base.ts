@@ -1,12 +1,14 @@
 /**
- * What the client and server handshakes share: the event queue, one HandshakeBuffer per
- * encryption level with the rule that handshake bytes arrive only at the level the state
- * machine expects (RFC 9001 §4.1.3, RFC 8446 §5.1), the transcript, the sending of
- * messages, and the conversion of every failure into a typed QuicError (a TlsAlert,
- * 0x100 + alert, RFC 9001 §4.8), after which the session is dead.
+ * What the client and server handshakes share: the options both take, the event queue, one
+ * HandshakeBuffer per encryption level with the rule that handshake bytes arrive only at the
+ * level the state machine expects (RFC 9001 §4.1.3, RFC 8446 §5.1), the transcript, the key
+ * schedule, the sending of messages, the check of the peer's Finished, and the conversion of
+ * every failure into a typed QuicError (a TlsAlert, 0x100 + alert, RFC 9001 §4.8), after which
+ * the session is dead.
  */
+import { constantTimeEqual } from '../crypto/compare.ts';
 import { InvalidKeyShareError, UnsupportedAlgorithmError } from '../crypto/provider.ts';
-import type { CryptoProvider, KeyType, NamedGroup } from '../crypto/provider.ts';
+import type { CryptoProvider, HashAlgorithm, KeyType, NamedGroup } from '../crypto/provider.ts';
 import { QuicError } from '../wire/errors.ts';
 import { AlertDescription, TlsAlert, unexpectedMessage } from './alerts.ts';
 import {
@@ -22,8 +24,8 @@ import {
 import type { CipherSuiteParams } from './constants.ts';
 import { HandshakeBuffer } from './handshake-buffer.ts';
 import type { RawHandshakeMessage } from './handshake-buffer.ts';
-import { Transcript } from './key-schedule.ts';
-import type { KeySchedule } from './key-schedule.ts';
+import { KeySchedule, Transcript } from './key-schedule.ts';
+import { decodeFinished } from './messages.ts';
 import type { EarlyDataStatus, EncryptionLevel, TlsEvent, TlsOptions, TlsSession } from './session.ts';
 import { CertificateError } from './x509-types.ts';
 
@@ -114,12 +116,16 @@ export abstract class SessionBase implements TlsSession {
   serverName: string | null = null;
 
   protected readonly provider: CryptoProvider;
+  /** Our cipher suites, in preference order. */
+  protected readonly suites: readonly number[];
+  /** Our key-exchange groups, in preference order. */
+  protected readonly groups: readonly NamedGroup[];
   protected readonly transcript: Transcript;
   protected schedule: KeySchedule | null = null;
   protected suite: CipherSuiteParams | null = null;
   /** The only level at which handshake bytes are accepted now; null: none. */
   protected readLevel: EncryptionLevel | null = 'initial';
-  protected readonly keylog: ((line: string) => void) | undefined;
+  private readonly keylog: ((line: string) => void) | undefined;
 
   private readonly events: TlsEvent[] = [];
   private head = 0;
@@ -134,6 +140,9 @@ export abstract class SessionBase implements TlsSession {
     this.provider = options.provider;
     this.transcript = new Transcript(options.provider);
     this.keylog = options.keylog;
+    this.suites = options.cipherSuites ?? DEFAULT_CIPHER_SUITES;
+    this.groups = options.groups ?? DEFAULT_GROUPS;
+    checkCommonOptions(options.alpnProtocols, this.suites, this.groups);
   }
 
   abstract start(now: number): void;
@@ -233,6 +242,32 @@ export abstract class SessionBase implements TlsSession {
       length: raw.length,
     });
     this.events.push({ kind: 'handshake_data', level, data: raw });
+  }
+
+  /** A key schedule for `hash` that logs its secrets (SSLKEYLOGFILE) under `clientRandom`. */
+  protected newKeySchedule(hash: HashAlgorithm, clientRandom: Uint8Array): KeySchedule {
+    return new KeySchedule(this.provider, hash, { keyLog: this.keylog, clientRandom });
+  }
+
+  /**
+   * Checks the peer's Finished against its handshake traffic secret `peerSecret` and adds it to
+   * the transcript (RFC 8446 §4.4.4: one that does not verify is decrypt_error).
+   */
+  protected receiveFinished(msg: RawHandshakeMessage, peerSecret: Uint8Array): void {
+    const schedule = this.schedule!;
+    const fin = decodeFinished(msg.body, schedule.hashLength);
+    const expected = schedule.finishedVerifyData(peerSecret, this.transcript.digest());
+    if (!constantTimeEqual(expected, fin.verifyData)) {
+      const peer = this.role === 'client' ? 'server' : 'client';
+      throw new TlsAlert(AlertDescription.decrypt_error, `the ${peer} Finished does not verify`);
+    }
+    this.transcript.add(msg.raw);
+  }
+
+  /** RFC 9001 §4.6.2: a HelloRetryRequest always rejects 0-RTT. */
+  protected rejectEarlyDataForRetry(): void {
+    this.earlyData = 'rejected';
+    this.emit({ kind: 'early_data', status: 'rejected', reason: 'HelloRetryRequest' });
   }
 
   /** Queues a 'keys' event for the negotiated suite. */

@@ -5,6 +5,7 @@
  * its own record, so a file cut short still parses up to its last complete line. Sans-IO: records go
  * to a caller-supplied sink (a file stream, a buffer, the UI).
  */
+import { JsonSeqRecords, RECORD_SEPARATOR, vantagePointOf } from './_json-seq.ts';
 import type { QlogEventMap, QlogEventName } from './events.ts';
 import { QUIC_EVENT_SCHEMA, QUICSCOPE_EVENT_SCHEMA } from './events.ts';
 import type { Tracer } from './tracer.ts';
@@ -14,7 +15,7 @@ export const QLOG_FILE_SCHEMA_SEQUENTIAL = 'urn:ietf:params:qlog:file:sequential
 /** main-schema-14 §11.2: the JSON-SEQ media type. */
 export const QLOG_JSON_SEQ_MEDIA_TYPE = 'application/qlog+json-seq';
 /** RFC 7464 §2.1: the record separator that starts every JSON-SEQ record. */
-export const RECORD_SEPARATOR = '\u001e';
+export { RECORD_SEPARATOR };
 
 /** The vantage point of a trace (main-schema-14 §6). */
 export interface VantagePoint {
@@ -63,33 +64,21 @@ export function rfc3339(epochMs: number): string {
  */
 export class QlogJsonSeqWriter implements Tracer {
   readonly enabled = true;
-  private readonly referenceTime: number;
-  private readonly scale: number;
+  private readonly records: JsonSeqRecords;
 
-  constructor(
-    private readonly sink: (chunk: string) => void,
-    options: QlogWriterOptions,
-  ) {
-    if (!Number.isFinite(options.referenceTime)) {
-      throw new RangeError(`referenceTime must be a finite number: ${options.referenceTime}`);
-    }
-    this.referenceTime = options.referenceTime;
-    this.scale = 10 ** (options.timePrecision ?? 3);
-    sink(RECORD_SEPARATOR + JSON.stringify(qlogHeader(options)) + '\n');
+  constructor(sink: (chunk: string) => void, options: QlogWriterOptions) {
+    this.records = new JsonSeqRecords(sink, options.referenceTime, options.timePrecision);
+    this.records.write(qlogHeader(options));
   }
 
   event<N extends QlogEventName>(timeMs: number, name: N, data: QlogEventMap[N]): void {
-    const time = Math.round((timeMs - this.referenceTime) * this.scale) / this.scale;
-    this.sink(RECORD_SEPARATOR + JSON.stringify({ time, name, data }) + '\n');
+    this.records.write({ time: this.records.relativeTime(timeMs), name, data });
   }
 }
 
 /** The header record of a QlogFileSeq (main-schema-14 §5, §5.1): LogFile fields and a TraceSeq. */
 export function qlogHeader(options: QlogWriterOptions): Record<string, unknown> {
-  const vantage: VantagePoint =
-    typeof options.vantagePoint === 'string'
-      ? { name: 'quicscope', type: options.vantagePoint }
-      : options.vantagePoint;
+  const vantage = vantagePointOf(options.vantagePoint);
   const clockType = options.clockType ?? 'system';
   const referenceTime: Record<string, string> =
     clockType === 'system'

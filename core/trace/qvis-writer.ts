@@ -36,7 +36,8 @@ import type {
   TupleEndpointInfo,
 } from './events.ts';
 import type { QlogFrame } from './frames.ts';
-import { RECORD_SEPARATOR, type VantagePoint } from './qlog-writer.ts';
+import { JsonSeqRecords, vantagePointOf } from './_json-seq.ts';
+import type { VantagePoint } from './qlog-writer.ts';
 import type { Tracer } from './tracer.ts';
 
 /** Options of a QvisWriter (cf. QlogWriterOptions). */
@@ -281,34 +282,22 @@ export function toQvisEvent<N extends QlogEventName>(name: N, data: QlogEventMap
  */
 export class QvisWriter implements Tracer {
   readonly enabled = true;
-  private readonly referenceTime: number;
-  private readonly scale: number;
+  private readonly records: JsonSeqRecords;
 
-  constructor(
-    private readonly sink: (chunk: string) => void,
-    options: QvisWriterOptions,
-  ) {
-    if (!Number.isFinite(options.referenceTime)) {
-      throw new RangeError(`referenceTime must be a finite number: ${options.referenceTime}`);
-    }
-    this.referenceTime = options.referenceTime;
-    this.scale = 10 ** (options.timePrecision ?? 3);
-    sink(RECORD_SEPARATOR + JSON.stringify(qvisHeader(options)) + '\n');
+  constructor(sink: (chunk: string) => void, options: QvisWriterOptions) {
+    this.records = new JsonSeqRecords(sink, options.referenceTime, options.timePrecision);
+    this.records.write(qvisHeader(options));
   }
 
   event<N extends QlogEventName>(timeMs: number, name: N, data: QlogEventMap[N]): void {
-    const time = Math.round((timeMs - this.referenceTime) * this.scale) / this.scale;
     const [name03, data03] = toQvisEvent(name, data);
-    this.sink(RECORD_SEPARATOR + JSON.stringify({ time, name: name03, data: data03 }) + '\n');
+    this.records.write({ time: this.records.relativeTime(timeMs), name: name03, data: data03 });
   }
 }
 
 /** The qlog 0.3 JSON-SEQ header record. */
 export function qvisHeader(options: QvisWriterOptions): Data {
-  const vantage: VantagePoint =
-    typeof options.vantagePoint === 'string'
-      ? { name: 'quicscope', type: options.vantagePoint }
-      : options.vantagePoint;
+  const vantage = vantagePointOf(options.vantagePoint);
   const commonFields: Data = {};
   if (options.odcid !== undefined) commonFields.ODCID = options.odcid;
   const groupId = options.groupId ?? options.odcid;
