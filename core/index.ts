@@ -12,7 +12,11 @@
 export { Config, QUIC_VERSION_1, QUIC_VERSION_2, systemRootCertificates } from './connection/config.ts';
 export type { CongestionControlName } from './connection/config.ts';
 export { Connection, StreamError, accept, connect } from './connection/connection.ts';
+export { DatagramError } from './connection/datagram.ts';
+export type { DatagramErrorKind } from './connection/datagram.ts';
 export type { ConnectOptions, StreamErrorKind } from './connection/connection.ts';
+export { MigrationError } from './connection/migration.ts';
+export type { MigrationErrorKind } from './connection/migration.ts';
 export type {
   Address,
   ConnectionErrorInfo,

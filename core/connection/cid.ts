@@ -93,6 +93,22 @@ export class LocalCids {
     return this.active.get(seq);
   }
 
+  /**
+   * Server: issues the CID of the preferred_address transport parameter (RFC 9000 §5.1.1: it has
+   * sequence number 1; the parameter carries it, so no NEW_CONNECTION_ID is sent). Null when CIDs
+   * are zero-length or others were issued already.
+   */
+  issuePreferred(): IssuedCid | null {
+    const length = this.cidLength;
+    if (length === 0 || this.nextSeq !== 1) return this.active.get(1) ?? null;
+    const cid = this.provider.randomBytes(length);
+    const entry = { seq: 1, cid, token: statelessResetToken(this.provider, this.resetKey, cid) };
+    this.nextSeq = 2;
+    this.active.set(1, entry);
+    this.event({ kind: 'new', cid, sequenceNumber: 1 });
+    return entry;
+  }
+
   /** Records the peer's limit and issues CIDs up to it (RFC 9000 §5.1.1). */
   setPeerLimit(limit: number): void {
     this.peerLimit = limit;
@@ -159,6 +175,8 @@ interface PeerCid {
 export class PeerCids {
   private readonly active = new Map<number, PeerCid>();
   private current: PeerCid;
+  /** Sequence numbers set aside for other paths (RFC 9000 §9.5): `rotate` never picks them. */
+  private readonly reserved = new Set<number>();
   private retirePriorTo = 0;
   /** Sequence numbers whose RETIRE_CONNECTION_ID must be (re)sent. */
   readonly pendingRetire: number[] = [];
@@ -236,6 +254,7 @@ export class PeerCids {
       for (const seq of [...this.active.keys()]) {
         if (seq < f.retirePriorTo) {
           this.active.delete(seq);
+          this.reserved.delete(seq);
           this.queueRetire(seq);
         }
       }
@@ -252,8 +271,18 @@ export class PeerCids {
 
   private switchToLowest(): void {
     let best: PeerCid | null = null;
-    for (const e of this.active.values()) if (best === null || e.seq < best.seq) best = e;
-    if (best !== null) this.current = best;
+    for (const e of this.active.values()) {
+      // An unreserved CID first: a reserved one is in use on another path (§9.5).
+      const better =
+        best === null ||
+        (this.reserved.has(best.seq) && !this.reserved.has(e.seq)) ||
+        (this.reserved.has(best.seq) === this.reserved.has(e.seq) && e.seq < best.seq);
+      if (better) best = e;
+    }
+    if (best !== null) {
+      this.current = best;
+      this.reserved.delete(best.seq);
+    }
   }
 
   private queueRetire(seq: number): void {
@@ -278,15 +307,69 @@ export class PeerCids {
    * Returns false when no other CID is available.
    */
   rotate(): boolean {
-    let next: PeerCid | null = null;
-    for (const e of this.active.values()) {
-      if (e.seq > this.current.seq && (next === null || e.seq < next.seq)) next = e;
-    }
-    if (next === null) return false;
-    this.active.delete(this.current.seq);
-    this.queueRetire(this.current.seq);
-    this.current = next;
+    const seq = this.spare();
+    if (seq === null) return false;
+    this.switchTo(seq, false);
     return true;
+  }
+
+  /** The lowest-numbered active CID neither in use nor reserved, or null. */
+  private spare(): number | null {
+    let best: number | null = null;
+    for (const e of this.active.values()) {
+      if (e === this.current || this.reserved.has(e.seq)) continue;
+      if (best === null || e.seq < best) best = e.seq;
+    }
+    return best;
+  }
+
+  /** How many active CIDs are neither in use nor reserved (what new paths can use, §9.5). */
+  get spareCount(): number {
+    let n = 0;
+    for (const e of this.active.values()) if (e !== this.current && !this.reserved.has(e.seq)) n++;
+    return n;
+  }
+
+  /** Reserves an unused CID for another path (RFC 9000 §9.5); returns its sequence number, or null. */
+  reserve(): number | null {
+    const seq = this.spare();
+    if (seq !== null) this.reserved.add(seq);
+    return seq;
+  }
+
+  /** The active CID with sequence number `seq`, or null once it is retired. */
+  cidOf(seq: number): Uint8Array | null {
+    return this.active.get(seq)?.cid ?? null;
+  }
+
+  /**
+   * Ends the reservation of `seq`. With `retire` (the CID was sent on that path), it is retired:
+   * RFC 9000 §9.5 forbids using it on another path.
+   */
+  release(seq: number, retire: boolean): void {
+    if (!this.reserved.delete(seq)) return;
+    if (!retire || !this.active.has(seq)) return;
+    this.active.delete(seq);
+    this.queueRetire(seq);
+  }
+
+  /**
+   * Sends with CID `seq` from now on (a new path, RFC 9000 §9.5). The previous CID is retired, or
+   * with `keepOld` reserved for a path still probed with it; returns its sequence number then.
+   */
+  switchTo(seq: number, keepOld: boolean): number | null {
+    const next = this.active.get(seq);
+    if (next === undefined || next === this.current) return null;
+    const old = this.current;
+    this.reserved.delete(seq);
+    this.current = next;
+    if (keepOld) {
+      this.reserved.add(old.seq);
+      return old.seq;
+    }
+    this.active.delete(old.seq);
+    this.queueRetire(old.seq);
+    return null;
   }
 
   /** Whether the datagram tail `candidate` equals a stateless reset token of an active peer CID (§10.3.1). */

@@ -10,9 +10,11 @@ import type { ProviderName } from '../crypto/index.ts';
 import type { CryptoProvider, NamedGroup, PrivateKey } from '../crypto/provider.ts';
 import { parseCertificate, parseCertificatesPem } from '../tls/x509.ts';
 import type { Certificate } from '../tls/x509.ts';
+import { parseIpAddress } from '../trace/ip.ts';
 import { NullTracer } from '../trace/tracer.ts';
 import type { Tracer } from '../trace/tracer.ts';
-import { QUIC_VERSION_1, QUIC_VERSION_2, isSupportedVersion } from '../wire/version.ts';
+import { QUIC_VERSION_1, QUIC_VERSION_2, SUPPORTED_VERSIONS, isSupportedVersion } from '../wire/version.ts';
+import type { Address } from './types.ts';
 
 export { QUIC_VERSION_1, QUIC_VERSION_2 };
 
@@ -70,8 +72,19 @@ export class Config {
   private readonly privateKeys = new Map<string, PrivateKey>();
   /** Milliseconds; 0 disables our idle timeout (RFC 9000 §10.1). */
   maxIdleTimeout = 30_000;
-  /** What we advertise as max_udp_payload_size and the largest datagram we send (no PMTUD). */
+  /**
+   * What we advertise as max_udp_payload_size, and the most PMTUD probes up to (with the peer's
+   * value); without PMTUD, the size we send once the peer's parameters are known.
+   */
   maxUdpPayloadSize = 1350;
+  /** DPLPMTUD (RFC 9000 §14.3, pmtud.ts): start at 1200 bytes and probe up (default on). */
+  pmtud = true;
+  /** RFC 9221: DATAGRAM queue lengths; null: DATAGRAM frames not supported (default). */
+  dgramQueues: { recv: number; send: number } | null = null;
+  /** RFC 9221 §3: the max_datagram_frame_size we advertise when datagrams are enabled. */
+  maxDatagramFrameSize = 65535;
+  /** Greasing (grease.ts): grease_quic_bit (RFC 9287) and reserved transport parameters (default on). */
+  grease = true;
   initialMaxData = 16 * MIB;
   initialMaxStreamDataBidiLocal = MIB;
   initialMaxStreamDataBidiRemote = MIB;
@@ -87,6 +100,10 @@ export class Config {
   maxAckDelay = 25;
   activeConnectionIdLimit = 4;
   disableActiveMigration = false;
+  /** Server: the addresses of the preferred_address transport parameter (RFC 9000 §9.6), or null. */
+  preferredAddress: { readonly ipv4: Address | null; readonly ipv6: Address | null } | null = null;
+  /** Client: move to the server's preferred address once the handshake is confirmed (RFC 9000 §9.6.1). */
+  usePreferredAddress = true;
   congestionControl: CongestionControlName = 'cubic';
   pacing = true;
   earlyData = false;
@@ -100,11 +117,50 @@ export class Config {
   groups: readonly NamedGroup[] | null = null;
   /** Ticket lifetime in seconds for a server (RFC 8446 §4.6.1). */
   ticketLifetime = 86_400;
+  /** The versions we speak, most preferred first (RFC 9368); null: see `supportedVersions()`. */
+  preferredVersions: readonly number[] | null = null;
+  /** Client: the Version field of its very first packet when not `version` (RFC 9368 §1.2). */
+  originalVersion: number | null = null;
 
   constructor(version: number = QUIC_VERSION_1) {
     if (!isSupportedVersion(version))
       throw new RangeError(`unsupported QUIC version 0x${version.toString(16)}`);
     this.version = version;
+  }
+
+  /**
+   * The QUIC versions this endpoint speaks, most preferred first (RFC 9368 §2; each v1 or v2).
+   * Client: the versions its first flight offers in version_information (compatible negotiation,
+   * RFC 9368 §2.3) and the order in which it picks one from a Version Negotiation packet (§2.1).
+   * Server: the versions it accepts and advertises; it switches a client's connection to the
+   * first of these that the client offers (compatible negotiation, RFC 9369 §4). Without this
+   * call a client offers `version` then the other supported version, and a server keeps the
+   * client's version.
+   */
+  setPreferredVersions(versions: readonly number[]): void {
+    if (!Array.isArray(versions) || versions.length === 0)
+      throw new RangeError('setPreferredVersions takes a non-empty array of versions');
+    for (const v of versions) {
+      if (!isSupportedVersion(v)) throw new RangeError(`unsupported QUIC version ${String(v)}`);
+    }
+    if (new Set(versions).size !== versions.length) throw new RangeError('duplicate versions');
+    this.preferredVersions = [...versions];
+  }
+
+  /** The versions we speak, most preferred first: `setPreferredVersions`, else `version` then the rest. */
+  supportedVersions(): readonly number[] {
+    return this.preferredVersions ?? [this.version, ...SUPPORTED_VERSIONS.filter((v) => v !== this.version)];
+  }
+
+  /**
+   * Client: the Version of its first flight (RFC 9368 §1.2 Original Version) instead of `version`.
+   * A version we do not speak (e.g. a reserved 0x?a?a?a?a, RFC 9000 §15) is sent in a v1-format
+   * Initial to make the server answer with Version Negotiation; the client then starts again
+   * with the preferred version the server lists (RFC 9368 §2.1). null restores `version`.
+   */
+  setOriginalVersion(version: number | null): void {
+    if (version !== null) checkInteger('original version', version, 1, 0xffff_ffff);
+    this.originalVersion = version;
   }
 
   /** The ALPN protocols to offer (client) or accept (server), in preference order (RFC 9001 §8.1). */
@@ -246,6 +302,38 @@ export class Config {
     this.disableActiveMigration = disable;
   }
 
+  /**
+   * Server: offers a preferred address of each family (RFC 9000 §9.6, §18.2); null offers none.
+   * The endpoint must receive on these addresses too and route by CID to the same connection.
+   */
+  setPreferredAddress(addresses: { ipv4?: Address; ipv6?: Address } | null): void {
+    if (addresses === null) {
+      this.preferredAddress = null;
+      return;
+    }
+    if (typeof addresses !== 'object')
+      throw new TypeError('setPreferredAddress takes { ipv4?, ipv6? } or null');
+    const check = (a: Address | undefined, bytes: number, family: string): Address | null => {
+      if (a === undefined) return null;
+      if (a === null || typeof a !== 'object' || typeof a.address !== 'string')
+        throw new TypeError(`the ${family} preferred address must be { address, port }`);
+      checkInteger(`${family} preferred port`, a.port, 1, 65535);
+      if (parseIpAddress(a.address).length !== bytes)
+        throw new RangeError(`${a.address} is not an ${family} address`);
+      return { address: a.address, port: a.port };
+    };
+    const ipv4 = check(addresses.ipv4, 4, 'IPv4');
+    const ipv6 = check(addresses.ipv6, 16, 'IPv6');
+    if (ipv4 === null && ipv6 === null) throw new RangeError('a preferred address needs ipv4 or ipv6');
+    this.preferredAddress = { ipv4, ipv6 };
+  }
+
+  /** Client: whether to move to the server's preferred address (default true, RFC 9000 §9.6.1). */
+  setUsePreferredAddress(use: boolean): void {
+    if (typeof use !== 'boolean') throw new TypeError('setUsePreferredAddress takes a boolean');
+    this.usePreferredAddress = use;
+  }
+
   setCongestionControl(name: CongestionControlName): void {
     if (name !== 'newreno' && name !== 'cubic') throw new RangeError(`unknown congestion control '${name}'`);
     this.congestionControl = name;
@@ -260,6 +348,36 @@ export class Config {
   /** Offer (client, with a ticket) or accept (server) 0-RTT (RFC 9001 §4.6). */
   enableEarlyData(): void {
     this.earlyData = true;
+  }
+
+  /** Path MTU discovery (DPLPMTUD, RFC 9000 §14.3) up to max_udp_payload_size; on by default. */
+  enablePmtud(on: boolean): void {
+    if (typeof on !== 'boolean') throw new TypeError('enablePmtud takes a boolean');
+    this.pmtud = on;
+  }
+
+  /**
+   * DATAGRAM frames (RFC 9221), like quiche's enable_dgram: advertise max_datagram_frame_size and
+   * keep at most `recvQueueLen` received datagrams (the oldest is dropped when full) and
+   * `sendQueueLen` datagrams to send (dgramSend returns false when full).
+   */
+  enableDgram(enabled: boolean, recvQueueLen = 1024, sendQueueLen = 1024): void {
+    if (typeof enabled !== 'boolean') throw new TypeError('enableDgram takes a boolean');
+    checkInteger('datagram receive queue length', recvQueueLen, 1, 1 << 20);
+    checkInteger('datagram send queue length', sendQueueLen, 1, 1 << 20);
+    this.dgramQueues = enabled ? { recv: recvQueueLen, send: sendQueueLen } : null;
+  }
+
+  /** The max_datagram_frame_size we advertise with enableDgram (RFC 9221 §3; default 65535). */
+  setMaxDatagramFrameSize(n: number): void {
+    checkInteger('max_datagram_frame_size', n, 1, MAX_VARINT);
+    this.maxDatagramFrameSize = n;
+  }
+
+  /** Greasing: grease_quic_bit (RFC 9287) and reserved transport parameters (RFC 9000 §18.1); on by default. */
+  enableGrease(on: boolean): void {
+    if (typeof on !== 'boolean') throw new TypeError('enableGrease takes a boolean');
+    this.grease = on;
   }
 
   setTracer(tracer: Tracer): void {

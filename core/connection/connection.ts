@@ -14,14 +14,17 @@ import type { TransportParameters } from '../wire/transport-params.ts';
 import type { CidEvent } from './cid.ts';
 import { closeLocally, closeOnError, enterClosed, onIdleTimeout } from './close.ts';
 import type { Config } from './config.ts';
+import { dgramMaxWritableLen, dgramRecv, dgramSend } from './datagram.ts';
 import { onLossDetectionTimeout } from './delivery.ts';
 import { installInitialKeys, startClientTls } from './handshake.ts';
 import { buildDatagram, MIN_INITIAL_DATAGRAM } from './packetizer.ts';
-import { onPathTimeout } from './path.ts';
+import { startMigration } from './migration.ts';
+import { onPathTimeout, pathTimer } from './path.ts';
 import { recvDatagram } from './receiver.ts';
 import { ConnState } from './state.ts';
 import { buildStats } from './stats.ts';
 import type { Address, ConnectionErrorInfo, ConnectionStats, RecvInfo, SendInfo, TlsInfo } from './types.ts';
+import { initClientVersion, ticketForVersion } from './version-negotiation.ts';
 
 /** Why a stream call was refused (a caller's mistake or the stream's state). */
 export type StreamErrorKind =
@@ -94,10 +97,12 @@ export function connect(
   const s = new ConnState(config, false, scid.slice(), dcid, local, peer, now, null);
   s.now = now;
   if (options.token) s.token = options.token.slice();
+  // RFC 9368: the first flight's version (maybe one we do not speak, to provoke VN).
+  initClientVersion(s);
   installInitialKeys(s, dcid);
   const conn = new Connection(s);
   traceStarted(s, now);
-  startClientTls(s, serverName, options.sessionTicket ?? null, now);
+  startClientTls(s, serverName, ticketForVersion(s, options.sessionTicket ?? null), now);
   if (s.idleTimeout > 0) s.idleDeadline = now + Math.max(s.idleTimeout, s.threePto());
   return conn;
 }
@@ -222,7 +227,7 @@ export class Connection {
     }
     const prev = s.oneRtt?.previousDiscardAt ?? null;
     if (prev !== null && prev < t) t = prev;
-    const path = s.pathValidationDeadline;
+    const path = pathTimer(s);
     if (path !== null && path < t) t = path;
     const zeroRtt = s.zeroRttDiscardAt;
     if (zeroRtt !== null && zeroRtt < t) t = zeroRtt;
@@ -409,6 +414,22 @@ export class Connection {
     return s.handshakeConfirmed && s.oneRtt !== null && s.oneRtt.canInitiate;
   }
 
+  /**
+   * Client: migrates the connection to the local address `local` (RFC 9000 §9.2). The new path is
+   * probed first (PATH_CHALLENGE from `local`, with a server CID not used on any other path, §9.5)
+   * while data keeps flowing on the current path; once the PATH_RESPONSE arrives, every datagram
+   * leaves from `local` (`SendInfo.from`), and congestion control and RTT start afresh unless only
+   * the port changed (§9.4). If validation times out (§8.2.4) the connection stays where it was
+   * (`stats().migrationsFailed`). Throws MigrationError when refused: not a client, handshake not
+   * confirmed, the server's disable_active_migration, no spare CID, a zero-length server CID.
+   */
+  migrate(local: Address, now: number): void {
+    checkAddress(local, 'local');
+    const s = this.s;
+    s.now = now;
+    startMigration(s, local, now);
+  }
+
   /** Server: queues a NEW_TOKEN for the client (RFC 9000 §8.1.3; the endpoint mints it). */
   sendNewToken(token: Uint8Array): void {
     if (!this.s.isServer) throw new RangeError('only a server sends NEW_TOKEN');
@@ -521,5 +542,38 @@ export class Connection {
   /** Counters and recovery figures. */
   stats(): ConnectionStats {
     return buildStats(this.s);
+  }
+
+  // ---- datagrams (RFC 9221, datagram.ts) ----
+
+  /** Queues an unreliable datagram; false when the send queue is full. Throws DatagramError (disabled, unsupported by the peer, too large, closed). */
+  dgramSend(data: Uint8Array): boolean {
+    return dgramSend(this.s, data);
+  }
+
+  /** Copies the oldest received datagram into `out` and returns its length; null when none (RangeError if `out` is too small). */
+  dgramRecv(out: Uint8Array): number | null {
+    return dgramRecv(this.s, out);
+  }
+
+  /** The length of the next received datagram, or null. */
+  dgramRecvFrontLen(): number | null {
+    return this.s.dgram?.recv.peek()?.length ?? null;
+  }
+
+  /** Received datagrams waiting, and datagrams waiting to be sent. */
+  dgramQueueLengths(): { recv: number; send: number } {
+    const q = this.s.dgram;
+    return { recv: q?.recv.length ?? 0, send: q?.send.length ?? 0 };
+  }
+
+  /** The largest datagram dgramSend accepts now (peer's limit, current PMTU), null when it accepts none. */
+  dgramMaxWritableLen(): number | null {
+    return dgramMaxWritableLen(this.s);
+  }
+
+  /** The maximum datagram size now in use (UDP payload bytes; PMTUD moves it, RFC 9000 §14). */
+  pmtu(): number {
+    return this.s.maxDatagramSize;
   }
 }

@@ -141,6 +141,14 @@ export class CryptoSendBuffer {
   requeueUnacked(): void {
     this.onLost(0, this.sent);
   }
+
+  /** Forgets everything: a new connection attempt starts its CRYPTO stream at 0 (RFC 9368 §2.4). */
+  reset(): void {
+    this.end = 0;
+    this.sent = 0;
+    this.lost.clear();
+    this.acked.clear();
+  }
 }
 
 /** The receiving half of a CRYPTO stream: in-order delivery to TLS, bounded reassembly. */

@@ -9,6 +9,7 @@ import { FrameType } from '../wire/frame-types.ts';
 import type { AckFrame } from '../wire/frame-types.ts';
 import { protocolViolation } from '../wire/errors.ts';
 import { confirmHandshake } from './handshake.ts';
+import { onPmtuAcked, onPmtuLost, onPmtuPto } from './pmtud-probe.ts';
 import { PacketNumberSpace } from './state.ts';
 import type { ConnState, PacketSpace } from './state.ts';
 import { Sent } from './types.ts';
@@ -23,9 +24,15 @@ export function onAckFrame(s: ConnState, space: PacketSpace, f: AckFrame, now: n
   const r = s.recovery.onAckReceived(space.id, f.ranges, ackDelayMs, now, s.handshakeConfirmed);
   // RFC 9000 §13.1: acknowledging a packet we never sent.
   if (r.ackedUnsent) throw protocolViolation('ACK of a packet never sent', FrameType.ACK);
+  // RFC 9000 §13.4.2.1: we never set an ECT codepoint (node:dgram cannot), so ECN counts from
+  // the peer fail validation ("a non-zero ECN count corresponding to an ECT codepoint that it
+  // never applied"): they are traced with the ACK frame and counted, never fed to congestion
+  // control (no ecnCeCount for onAckReceived above).
+  if (f.ecn !== undefined) s.ackEcnReceived++;
   let acked1Rtt = false;
   for (const p of r.newlyAcked) {
     onPacketAcked(s, p);
+    onPmtuAcked(s, p, now);
     if (p.payload.oneRtt) acked1Rtt = true;
   }
   if (r.lost.length > 0) onPacketsLost(s, r.lost, now);
@@ -72,7 +79,8 @@ export function onPacketAcked(s: ConnState, p: SentPacket<SentPayload>): void {
 /** Declares packets lost: their frames are queued again when still useful (RFC 9000 §13.3). */
 export function onPacketsLost(s: ConnState, lost: readonly SentPacket<SentPayload>[], now: number): void {
   for (const p of lost) {
-    if (p.inFlight) {
+    // RFC 9000 §14.4: a lost PMTU probe says nothing about congestion (counted by PMTUD).
+    if (p.inFlight && !p.pmtuProbe) {
       s.stats.packetsLost++;
       s.stats.bytesLost += p.size;
     }
@@ -80,9 +88,11 @@ export function onPacketsLost(s: ConnState, lost: readonly SentPacket<SentPayloa
     if (s.trace) {
       s.tracer.event(now, 'quic:packet_lost', {
         header: { packet_type: QLOG_TYPE[p.payload.type], packet_number: p.packetNumber },
+        is_mtu_probe_packet: p.pmtuProbe || undefined,
         trigger: p.lossTrigger ?? undefined,
       });
     }
+    onPmtuLost(s, p, now);
   }
 }
 
@@ -129,6 +139,8 @@ export function onLossDetectionTimeout(s: ConnState, now: number): void {
   if (r.lost.length > 0) onPacketsLost(s, r.lost, now);
   const probe = r.probe;
   if (probe === null) return;
+  // Repeated PTOs may mean our datagrams no longer fit the path (a PMTU black hole).
+  onPmtuPto(s, now);
   let space = s.spaces[probe.space];
   // A space without keys cannot carry the probe: use the highest one that can.
   if (space.discarded || !canWrite(s, space)) {

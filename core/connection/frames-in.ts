@@ -11,11 +11,11 @@ import { protocolViolation } from '../wire/errors.ts';
 import { decodeFrame, frameAllowedIn, frameTypeName, isAckEliciting, FrameType } from '../wire/frames.ts';
 import type { Frame, FramePacketType } from '../wire/frames.ts';
 import { enterDraining } from './close.ts';
+import { onDatagramFrame } from './datagram.ts';
 import { onAckFrame } from './delivery.ts';
 import { confirmHandshake, receiveCrypto } from './handshake.ts';
 import { isBidirectional, isLocallyInitiated, streamIndex } from '../stream/stream-id.ts';
-import { onPathResponse } from './path.ts';
-import { LIMITS } from './state.ts';
+import { onPathChallenge, onPathResponse } from './path.ts';
 import type { ConnState, PacketSpace } from './state.ts';
 
 /** What processing a packet's frames found. */
@@ -47,6 +47,7 @@ export function processFrames(
   const result: FramesResult = { ackEliciting: false, probingOnly: true, qlog: s.trace ? [] : null };
   while (!r.done) {
     const wireType = payload[r.offset];
+    const frameStart = r.offset;
     const f = decodeFrame(r);
     // RFC 9000 §12.4, Table 3: a frame in a packet type that may not carry it.
     if (!frameAllowedIn(wireType, type))
@@ -56,7 +57,9 @@ export function processFrames(
     if (result.qlog !== null)
       result.qlog.push(toQlogFrame(f, { ackDelayExponent: s.ackExponentFor(space.id) }));
     // RFC 9000 §10.2.1: in the closing state only a CONNECTION_CLOSE matters.
-    if (!closing) onFrame(s, f, space, dcid, now);
+    // RFC 9221 §3: the DATAGRAM limit covers the whole frame (type, Length and data).
+    if (!closing && f.type === 'datagram') onDatagramFrame(s, f.data, r.offset - frameStart, wireType);
+    else if (!closing) onFrame(s, f, space, dcid, now);
     else if (f.type === 'connection_close') enterDraining(s, f, now);
     // After CONNECTION_CLOSE nothing else in the packet matters.
     if (s.phase.kind === 'draining') break;
@@ -139,9 +142,8 @@ function onFrame(s: ConnState, f: Frame, space: PacketSpace, dcid: Uint8Array, n
       s.localCids.onRetire(f.sequenceNumber, dcid);
       return;
     case 'path_challenge':
-      // RFC 9000 §8.2.2: answer with the same data; keep a bounded queue.
-      if (s.pathResponses.length >= LIMITS.pathResponses) s.pathResponses.shift();
-      s.pathResponses.push(f.data.slice());
+      // RFC 9000 §8.2.2: answer with the same data, on the path it arrived on (path.ts).
+      onPathChallenge(s, f.data, now);
       return;
     case 'path_response':
       onPathResponse(s, f.data, now);
@@ -155,7 +157,7 @@ function onFrame(s: ConnState, f: Frame, space: PacketSpace, dcid: Uint8Array, n
       confirmHandshake(s, now);
       return;
     case 'datagram':
-      // RFC 9221 §3: we did not advertise max_datagram_frame_size.
-      throw protocolViolation('DATAGRAM frame without max_datagram_frame_size', FrameType.DATAGRAM);
+      // Handled by processFrames (onDatagramFrame needs the frame's size on the wire).
+      return;
   }
 }

@@ -125,7 +125,11 @@ export function writeConnectionControl(s: ConnState, w: Writer, end: number, fil
   }
   // RFC 9000 §9.3.3: answer a PATH_CHALLENGE with a non-probing packet (it moves the peer back
   // to this path if the challenge followed a spurious migration).
-  if (responded) writePing(s, w, end, fill, app);
+  // A liveness check (path.ts) is a PING as well.
+  if (responded || s.pingPending) {
+    writePing(s, w, end, fill, app);
+    s.pingPending = false;
+  }
   const challenge = s.pathChallengePending;
   if (challenge !== null && writeControl(w, end, { type: 'path_challenge', data: challenge }, fill, s, app))
     s.pathChallengePending = null;

@@ -8,7 +8,7 @@ import { initialKeys } from '../crypto/initial.ts';
 import { cipherSuiteParams } from '../tls/constants.ts';
 import { createClientSession, createServerSession } from '../tls/index.ts';
 import type { EncryptionLevel, SessionTicket, TlsEvent } from '../tls/session.ts';
-import { alpnIdentifier, qlogVersion, tlsMessageTypeName } from '../trace/format.ts';
+import { alpnIdentifier, tlsMessageTypeName } from '../trace/format.ts';
 import type { ConnectionState, KeyType } from '../trace/events.ts';
 import { Reader, Writer, bytesEqual } from '../wire/buffer.ts';
 import { QuicError, TransportError, protocolViolation } from '../wire/errors.ts';
@@ -19,10 +19,18 @@ import {
   transportParametersToQlog,
 } from '../wire/transport-params.ts';
 import type { TransportParameters } from '../wire/transport-params.ts';
-import { SUPPORTED_VERSIONS } from '../wire/version.ts';
+import { greaseTransportParameter } from './grease.ts';
 import { OneRttKeys } from './key-phase.ts';
+import { preferredAddressParameter, startPreferredAddress } from './migration.ts';
+import { startPmtud } from './pmtud-probe.ts';
 import { PacketNumberSpace } from './state.ts';
 import type { ConnState } from './state.ts';
+import {
+  collectClientHello,
+  localVersionInformation,
+  traceVersionInformation,
+  validatePeerVersionInformation,
+} from './version-negotiation.ts';
 
 const LEVEL_SPACE: Record<EncryptionLevel, PacketNumberSpace> = {
   initial: PacketNumberSpace.Initial,
@@ -54,6 +62,11 @@ export function localTransportParameters(s: ConnState): TransportParameters {
   p.maxAckDelay = c.maxAckDelay;
   p.activeConnectionIdLimit = c.activeConnectionIdLimit;
   p.disableActiveMigration = c.disableActiveMigration;
+  // RFC 9000 §9.6, §18.2: a server's preferred address, with the CID of sequence number 1.
+  if (s.isServer) p.preferredAddress = preferredAddressParameter(s);
+  // RFC 9221 §3: DATAGRAM support; RFC 9287 §3: grease_quic_bit (we accept a 0 QUIC bit).
+  if (c.dgramQueues !== null) p.maxDatagramFrameSize = c.maxDatagramFrameSize;
+  p.greaseQuicBit = c.grease;
   p.initialSourceConnectionId = s.localCids.cids()[0] ?? new Uint8Array(0);
   if (s.isServer) {
     // RFC 9000 §7.3: the server echoes the client's first DCID and, after a Retry, the DCID the
@@ -62,16 +75,17 @@ export function localTransportParameters(s: ConnState): TransportParameters {
     if (s.didRetry) p.retrySourceConnectionId = s.clientInitialDcid;
     // RFC 9000 §10.3: the reset token of the CID in initial_source_connection_id (sequence 0).
     if (s.localCids.cidLength > 0) p.statelessResetToken = s.localCids.initialToken();
-    p.versionInformation = { chosenVersion: s.version, availableVersions: [...SUPPORTED_VERSIONS] };
-  } else {
-    p.versionInformation = { chosenVersion: s.version, availableVersions: [s.version] };
   }
+  // RFC 9368 §3, RFC 9369 §4: both sides send version_information.
+  p.versionInformation = localVersionInformation(s);
   return p;
 }
 
-function encodeParams(p: TransportParameters, role: 'client' | 'server'): Uint8Array {
+function encodeParams(s: ConnState, p: TransportParameters, role: 'client' | 'server'): Uint8Array {
   const w = new Writer(new Uint8Array(1024));
-  encodeTransportParameters(w, p, role);
+  // RFC 9000 §18.1: now and then a reserved parameter the peer must ignore (grease.ts).
+  const grease = s.config.grease ? greaseTransportParameter(s.provider) : undefined;
+  encodeTransportParameters(w, p, role, { grease });
   return w.written().slice();
 }
 
@@ -128,7 +142,7 @@ export function startClientTls(
       ticket,
       enableEarlyData: c.earlyData,
     },
-    encodeParams(s.localParams, 'client'),
+    encodeParams(s, s.localParams, 'client'),
   );
   s.tls.start(now);
   processTlsEvents(s, now);
@@ -160,7 +174,7 @@ export function startServerTls(s: ConnState, now: number): void {
       // RFC 9000 §7.4.1: 0-RTT only if no remembered limit is above what we offer now.
       acceptEarlyData: (remembered) => earlyDataLimitsAllow(remembered, limits),
     },
-    encodeParams(s.localParams, 'server'),
+    encodeParams(s, s.localParams, 'server'),
   );
 }
 
@@ -175,6 +189,8 @@ function earlyDataLimits(p: TransportParameters): Uint8Array {
     p.initialMaxStreamsBidi,
     p.initialMaxStreamsUni,
     p.activeConnectionIdLimit,
+    // RFC 9221 §3: 0-RTT only if max_datagram_frame_size did not shrink.
+    p.maxDatagramFrameSize ?? 0,
   ])
     w.varint(v);
   return w.written().slice();
@@ -184,7 +200,7 @@ function earlyDataLimitsAllow(remembered: Uint8Array, current: Uint8Array): bool
   try {
     const a = new Reader(remembered);
     const b = new Reader(current);
-    for (let i = 0; i < 7; i++) if (a.varint() > b.varint()) return false;
+    for (let i = 0; i < 8; i++) if (a.varint() > b.varint()) return false;
     return a.done;
   } catch {
     return false;
@@ -198,6 +214,12 @@ export function receiveCrypto(
   chunks: Uint8Array[],
   now: number,
 ): void {
+  if (s.tls === null && s.vn.pendingHello !== null && space === PacketNumberSpace.Initial) {
+    // Server: the version is chosen from the whole ClientHello before TLS answers (RFC 9368 §2.3).
+    const held = collectClientHello(s, chunks, now);
+    if (held === null) return;
+    chunks = held;
+  }
   const tls = s.tls;
   if (tls === null || chunks.length === 0) return;
   const level: EncryptionLevel =
@@ -356,13 +378,8 @@ function onPeerTransportParameters(s: ConnState, raw: Uint8Array, now: number): 
       throw protocolViolation('retry_source_connection_id without a Retry');
     }
   }
-  // RFC 9368 §4: the Chosen Version must be the version in use.
-  const vi = p.versionInformation;
-  if (vi !== null && vi.chosenVersion !== s.version)
-    throw new QuicError(
-      TransportError.VERSION_NEGOTIATION_ERROR,
-      'version_information chosen version mismatch',
-    );
+  // RFC 9368 §4: the Chosen Version must be the version in use; no downgrade after VN.
+  validatePeerVersionInformation(s, p.versionInformation);
   s.peerParams = p;
   s.peerParamsRaw = raw.slice();
   traceParameters(s, p, 'remote', now);
@@ -377,16 +394,19 @@ function applyPeerParameters(s: ConnState, p: TransportParameters, now: number):
   const ours = s.config.maxIdleTimeout;
   const theirs = p.maxIdleTimeout;
   s.idleTimeout = ours === 0 ? theirs : theirs === 0 ? ours : Math.min(ours, theirs);
-  // RFC 9000 §18.2: never send datagrams above the peer's max_udp_payload_size.
+  // RFC 9000 §18.2: never send datagrams above the peer's max_udp_payload_size. With PMTUD
+  // (pmtud.ts) datagrams stay at 1200 bytes until probes show the path carries more (§14.2).
   const size = Math.max(1200, Math.min(s.config.maxUdpPayloadSize, p.maxUdpPayloadSize));
-  if (size !== s.maxDatagramSize) {
+  if (!s.config.pmtud && size !== s.maxDatagramSize) {
     s.maxDatagramSize = size;
     s.recovery.setMaxDatagramSize(size, now);
   }
+  // RFC 9287 §3.1: the peer accepts a 0 QUIC bit: ours becomes random (1-RTT packets, grease.ts).
+  s.quicBit.enabled = s.config.grease && p.greaseQuicBit;
   if (!s.isServer && p.statelessResetToken !== null) s.peerCids.setInitialToken(p.statelessResetToken);
   const pa = p.preferredAddress;
   if (pa !== null && s.peerCids.dcid.length > 0) {
-    // RFC 9000 §5.1.1: the preferred address CID has sequence number 1 (we do not migrate to it).
+    // RFC 9000 §5.1.1: the preferred address CID has sequence number 1 (migration.ts may use it).
     s.peerCids.onNewConnectionId({
       type: 'new_connection_id',
       sequenceNumber: 1,
@@ -407,14 +427,8 @@ function traceParameters(
   if (!s.trace) return;
   const { preferred_address: _pa, ...q } = transportParametersToQlog(p);
   s.tracer.event(now, 'quic:parameters_set', { initiator, ...q });
-  if (p.versionInformation !== null && initiator === 'remote') {
-    const v = p.versionInformation;
-    const list = v.availableVersions.map(qlogVersion);
-    s.tracer.event(now, 'quic:version_information', {
-      chosen_version: qlogVersion(s.version),
-      ...(s.isServer ? { client_versions: list } : { server_versions: list }),
-    });
-  }
+  if (p.versionInformation !== null && initiator === 'remote')
+    traceVersionInformation(s, p.versionInformation, now);
 }
 
 /** Traces a connection state change. */
@@ -442,6 +456,10 @@ export function confirmHandshake(s: ConnState, now: number): void {
   traceState(s, 'handshake_confirmed', now);
   discardSpace(s, PacketNumberSpace.Handshake, now);
   s.recovery.setHandshakeConfirmed(now);
+  // RFC 9000 §14.3.1: DPLPMTUD enters BASE once the handshake is done.
+  startPmtud(s, now);
+  // RFC 9000 §9.6.1: a client probes the server's preferred address once confirmed (migration.ts).
+  startPreferredAddress(s, now);
 }
 
 /** Discards the keys and recovery state of `space` (RFC 9001 §4.9, RFC 9002 §6.4). */

@@ -27,10 +27,13 @@ import {
   writeStreams,
 } from './frames-out.ts';
 import type { PacketFill } from './frames-out.ts';
-import { buildOldPathProbe } from './path.ts';
+import { buildPathProbe } from './path-probe.ts';
+import { hasDatagramsToSend, writeDatagrams } from './datagram.ts';
+import { buildPmtuProbe, followPath } from './pmtud-probe.ts';
 import { PacketNumberSpace } from './state.ts';
 import type { ConnState, PacketSpace } from './state.ts';
 import type { SendInfo } from './types.ts';
+import { patchHeaderVersion, wireVersion } from './version-negotiation.ts';
 
 /** RFC 9000 §14.1: the smallest datagram that may carry a client Initial. */
 export const MIN_INITIAL_DATAGRAM = 1200;
@@ -75,9 +78,10 @@ function hasDataFor(s: ConnState, space: PacketSpace, type: PacketFill['type']):
   if (space.id !== PacketNumberSpace.ApplicationData) return false;
   if (type === '1rtt') {
     if (s.handshakeDonePending && s.isServer && s.handshakeComplete) return true;
-    if (s.pathResponses.length > 0 || s.pathChallengePending !== null) return true;
+    if (s.pathResponses.length > 0 || s.pathChallengePending !== null || s.pingPending) return true;
     if (s.localCids.pendingNew.length > 0 || s.peerCids.pendingRetire.length > 0) return true;
     if (s.pendingNewTokens.length > 0) return true;
+    if (hasDatagramsToSend(s)) return true;
   }
   return s.streams.hasControlFrames() || s.streams.nextSendable() !== null;
 }
@@ -89,8 +93,13 @@ function hasDataFor(s: ConnState, space: PacketSpace, type: PacketFill['type']):
 export function buildDatagram(s: ConnState, out: Uint8Array, now: number): SendInfo | null {
   const k = s.phase.kind;
   if (k === 'closed' || k === 'draining') return null;
-  // RFC 9000 §9.3.3: the previous (validated) path is probed outside the new path's limit.
-  if (k !== 'closing' && s.oldPathProbe !== null) return buildOldPathProbe(s, out, now);
+  if (k !== 'closing') {
+    // RFC 9000 §8.2, §9.3.3: PATH_CHALLENGE / PATH_RESPONSE on paths other than the active one
+    // (path-probe.ts), outside the active path's limits.
+    const probe = buildPathProbe(s, out, now);
+    if (probe !== null) return probe;
+  }
+  followPath(s, now); // RFC 9000 §14.2: a new path starts again at 1200 bytes (pmtud-probe.ts)
   let limit = Math.min(out.length, s.maxDatagramSize);
   // RFC 9000 §8.1: before validation a server sends at most 3x what it received.
   if (s.isServer && !s.addressValidated) {
@@ -109,6 +118,9 @@ export function buildDatagram(s: ConnState, out: Uint8Array, now: number): SendI
   }
   if (k === 'closing') return buildCloseDatagram(s, out, limit, now);
   maybeUpdateKeys(s, now);
+  // RFC 9000 §14.4: a PMTU probe (PING + PADDING) is a datagram of its own.
+  const mtuProbe = buildPmtuProbe(s, out, now);
+  if (mtuProbe !== null) return mtuProbe;
 
   const built: Built[] = [];
   let offset = 0;
@@ -181,6 +193,7 @@ function writePacket(
       dcid: s.peerCids.dcid,
       spin: false,
       keyPhase: oneRtt.phase,
+      quicBit: s.quicBit.next(),
       pnLength,
       pn,
     });
@@ -194,6 +207,7 @@ function writePacket(
       pnLength,
       pn,
     });
+    patchHeaderVersion(s, out, start);
   }
   const payloadStart = w.offset;
   const end = limit - TAG_LENGTH;
@@ -212,6 +226,8 @@ function writePacket(
     if (type === '1rtt') writeConnectionControl(s, w, end, fill);
     if (space.id === PacketNumberSpace.ApplicationData) writeStreamControl(s, w, end, fill, now);
     if (type !== '0rtt') writeCrypto(s, space, w, end, fill);
+    // RFC 9221 §5: DATAGRAM frames as soon as possible, before STREAM data.
+    if (type === '1rtt') writeDatagrams(s, w, end, fill);
     if (space.id === PacketNumberSpace.ApplicationData) writeStreams(s, w, end, fill);
     if (fill.probe && !fill.ackEliciting) writePing(s, w, end, fill, space.id);
   }
@@ -261,7 +277,7 @@ function finish(s: ConnState, out: Uint8Array, built: Built[], length: number, n
           packet_number_length: b.pnLength,
           ...(b.type === '1rtt'
             ? { key_phase: s.oneRtt?.generation }
-            : { version: s.version.toString(16).padStart(8, '0') }),
+            : { version: wireVersion(s).toString(16).padStart(8, '0') }),
         },
         frames: b.fill.qlog ?? undefined,
         raw: { length: size, payload_length: payloadLength },
@@ -343,6 +359,7 @@ function buildCloseDatagram(s: ConnState, out: Uint8Array, limit: number, now: n
             dcid: s.peerCids.dcid,
             spin: false,
             keyPhase: s.oneRtt?.phase ?? 0,
+            quicBit: s.quicBit.next(),
             pnLength: 4,
             pn,
           })
@@ -355,6 +372,7 @@ function buildCloseDatagram(s: ConnState, out: Uint8Array, limit: number, now: n
             pnLength: 4,
             pn,
           });
+    if (type !== '1rtt') patchHeaderVersion(s, out, start);
     const room = limit - TAG_LENGTH - w.offset;
     if (room < 16) break;
     const sub = new Writer(out.subarray(0, limit - TAG_LENGTH), w.offset);

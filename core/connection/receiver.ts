@@ -23,16 +23,21 @@ import type {
 } from '../wire/packet.ts';
 import { decodePacketNumber } from '../wire/packet-number.ts';
 import { statelessResetTokenCandidate } from '../wire/packet-write.ts';
-import { isSupportedVersion } from '../wire/version.ts';
-import { enterClosed, onStatelessReset } from './close.ts';
+import { onStatelessReset } from './close.ts';
 import { requeueFrames } from './delivery.ts';
 import { processFrames } from './frames-in.ts';
-import { onPeerAddress } from './path.ts';
+import { activeMigrationRefused, countPathBytes, fromKnownServerAddress, onPacketPath } from './path.ts';
 import { discardSpace, installInitialKeys, startServerTls, traceState } from './handshake.ts';
 import type { ReadKeyKind } from './key-phase.ts';
 import { LIMITS, PacketNumberSpace } from './state.ts';
 import type { ConnState } from './state.ts';
 import type { Address, RecvInfo } from './types.ts';
+import {
+  deferServerTls,
+  onVersionNegotiationPacket,
+  otherVersionReadKeys,
+  wireVersion,
+} from './version-negotiation.ts';
 
 /** What became of one packet. */
 const enum Outcome {
@@ -69,9 +74,14 @@ export function recvDatagram(s: ConnState, data: Uint8Array, info: RecvInfo, now
     drop(s, now, 'general', null, len, k);
     return len;
   }
+  // RFC 9000 §9: a client discards packets from an address the server neither used nor offered.
+  if (!s.isServer && !fromKnownServerAddress(s, info.from)) {
+    drop(s, now, 'rejected', null, len, 'unknown server address');
+    return len;
+  }
   s.stats.bytesReceived += len;
   if (s.isServer && !s.addressValidated) s.amplificationReceived += len;
-  if (!s.pathValidated) s.pathReceived += len;
+  countPathBytes(s, info.from, info.to, len);
   if (s.trace) s.tracer.event(now, 'quic:udp_datagrams_received', { count: 1, raw: [{ length: len }] });
   const anyProcessed = processDatagram(s, data, info.from, info.to, now, false);
   if (!anyProcessed && !s.isClosingOrGone) checkStatelessReset(s, data, now);
@@ -100,7 +110,8 @@ function processDatagram(
   while (off < data.length && s.phase.kind !== 'closed' && s.phase.kind !== 'draining') {
     let header: PacketHeader;
     try {
-      header = parseHeader(data, off, s.localCids.cidLength);
+      // RFC 9287 §3: a 0 QUIC bit is accepted only when we advertised grease_quic_bit.
+      header = parseHeader(data, off, s.localCids.cidLength, s.localParams?.greaseQuicBit === true);
     } catch (e) {
       if (!(e instanceof QuicError)) throw e;
       drop(s, now, 'invalid', null, data.length - off, e.reason);
@@ -141,15 +152,23 @@ function processPacket(
       break;
   }
   const type = header.type;
+  let otherKeys: PacketKeys | null = null;
   if (header.type !== '1rtt') {
     // RFC 9000 §14.1: a server discards an Initial in a datagram below 1200 bytes.
     if (s.isServer && type === 'initial' && data.length < 1200 && !fromBuffer)
       return drop(s, now, 'invalid', header, size, 'Initial datagram below 1200 bytes');
-    if (s.isServer && type === 'initial' && s.tls === null) acceptFirstInitial(s, header, now);
-    if (header.version !== s.version) return drop(s, now, 'unsupported', header, size, 'version mismatch');
+    if (s.isServer && type === 'initial' && s.clientInitialDcid === null) acceptFirstInitial(s, header, now);
+    // RFC 9369 §4.1: another version only for Initials around a compatible version switch.
+    if (header.version !== wireVersion(s)) {
+      otherKeys = otherVersionReadKeys(s, data, header, now);
+      if (otherKeys === null) return drop(s, now, 'unsupported', header, size, 'version mismatch');
+    }
   }
   if (type === '0rtt' && !s.isServer) return drop(s, now, 'unsupported', header, size, '0-RTT to a client');
   if (!dcidAcceptable(s, header)) return drop(s, now, 'connection_unknown', header, size, 'unknown DCID');
+  // RFC 9000 §9: disable_active_migration: an active migration's packets are dropped (path.ts).
+  if (type === '1rtt' && activeMigrationRefused(s, header.dcid, from, to))
+    return drop(s, now, 'rejected', header, size, 'active migration disabled');
   const space = s.spaceOf(type);
   if (space.discarded) return drop(s, now, 'key_unavailable', header, size, 'keys discarded');
 
@@ -157,7 +176,7 @@ function processPacket(
   let keys: PacketKeys | null;
   if (type === '1rtt') keys = s.oneRtt?.read ?? null;
   else if (type === '0rtt') keys = s.zeroRttRead;
-  else keys = space.readKeys;
+  else keys = otherKeys ?? space.readKeys;
   if (keys === null) {
     if (mayGetKeys(s, type)) return buffer(s, data, header, from, to, now);
     return drop(s, now, 'key_unavailable', header, size);
@@ -213,6 +232,9 @@ function processPacket(
 
   s.stats.packetsReceived++;
   const closing = s.phase.kind === 'closing';
+  s.recvFrom = from;
+  s.recvTo = to;
+  s.recvLength = data.length;
   const frames = processFrames(s, payload, type, space, header.dcid, now, closing);
   if (s.trace) {
     s.tracer.event(now, 'quic:packet_received', {
@@ -240,8 +262,9 @@ function processPacket(
   // RFC 9000 §10.1: receiving a packet restarts the idle timer.
   s.receivedSinceSend = true;
   if (s.idleTimeout > 0) s.idleDeadline = now + Math.max(s.idleTimeout, s.threePto());
-  if (type === '1rtt' && !frames.probingOnly && pn === space.acks.largestReceived)
-    onPeerAddress(s, from, to, now, data.length);
+  // RFC 9000 §9.3: the highest-numbered non-probing packet decides the peer's address (path.ts).
+  const nonProbing = type === '1rtt' && !frames.probingOnly && pn === space.acks.largestReceived;
+  onPacketPath(s, header.dcid, from, to, now, data.length, nonProbing, frames.ackEliciting);
   return Outcome.Processed;
 }
 
@@ -252,8 +275,11 @@ function acceptFirstInitial(s: ConnState, header: LongHeader, now: number): void
   if (s.originalDcid === null) s.originalDcid = s.clientInitialDcid;
   s.peerInitialScid = header.scid.slice();
   s.peerCids.setInitial(s.peerInitialScid);
+  s.vn.originalVersion = header.version;
+  s.vn.chosenVersion = header.version;
   installInitialKeys(s, s.clientInitialDcid);
-  startServerTls(s, now);
+  // With a version to switch to, TLS starts once the whole ClientHello is in (RFC 9368 §2.3).
+  if (!deferServerTls(s)) startServerTls(s, now);
   if (s.trace) s.tracer.event(now, 'quic:version_information', { chosen_version: qlogVersion(s.version) });
 }
 
@@ -332,42 +358,11 @@ function retryBuffered(s: ConnState, now: number): void {
   }
 }
 
-/** RFC 9000 §6.2: the client gives up when the server supports none of our versions. */
+/** RFC 9000 §6.2, RFC 9368 §2.1: the client ignores it, starts again in a common version, or gives up. */
 function onVersionNegotiation(s: ConnState, h: VersionNegotiationHeader, now: number): Outcome {
-  const size = h.end - h.start;
-  if (s.isServer || s.receivedFromServer) return drop(s, now, 'unsupported', h, size);
-  if (!s.localCids.isActive(h.dcid) || s.originalDcid === null || !bytesEqual(h.scid, s.originalDcid))
-    return drop(s, now, 'rejected', h, size, 'CIDs do not match');
-  // RFC 9000 §6.2: a Version Negotiation listing our version is discarded.
-  if (h.versions.includes(s.version)) return drop(s, now, 'rejected', h, size, 'lists the version in use');
-  if (s.trace) {
-    s.tracer.event(now, 'quic:packet_received', {
-      header: toQlogPacketHeader(h),
-      supported_versions: h.versions.map(qlogVersion),
-    });
-    s.tracer.event(now, 'quic:version_information', {
-      server_versions: h.versions.map(qlogVersion),
-      client_versions: [qlogVersion(s.version)],
-    });
-  }
-  const common = h.versions.filter(isSupportedVersion);
-  s.localError = {
-    isApp: false,
-    code: TransportError.VERSION_NEGOTIATION_ERROR,
-    reason: `version negotiation: the server offers ${h.versions.map((v) => '0x' + v.toString(16)).join(', ')}${
-      common.length > 0 ? ' (retry with one of those)' : ''
-    }`,
-  };
-  if (s.trace)
-    s.tracer.event(now, 'quic:connection_closed', {
-      initiator: 'remote',
-      connection_error: 'unknown',
-      error_code: TransportError.VERSION_NEGOTIATION_ERROR,
-      reason: s.localError.reason,
-      trigger: 'version_mismatch',
-    });
-  enterClosed(s, now);
-  return Outcome.Processed;
+  const refused = onVersionNegotiationPacket(s, h, now);
+  if (refused === null) return Outcome.Processed;
+  return drop(s, now, refused.trigger, h, h.end - h.start, refused.reason);
 }
 
 /** RFC 9000 §17.2.5.2: a client accepts one Retry before any other packet from the server. */
@@ -375,7 +370,8 @@ function onRetry(s: ConnState, data: Uint8Array, h: RetryHeader, now: number): O
   const size = h.end - h.start;
   if (s.isServer || s.receivedFromServer || s.retrySource !== null)
     return drop(s, now, 'unsupported', h, size);
-  if (h.version !== s.version || !s.localCids.isActive(h.dcid)) return drop(s, now, 'rejected', h, size);
+  // RFC 9369 §4.1: a Retry in the version of our Initial only.
+  if (h.version !== wireVersion(s) || !s.localCids.isActive(h.dcid)) return drop(s, now, 'rejected', h, size);
   // RFC 9001 §5.8: the integrity tag, over the DCID of our first Initial.
   if (
     s.originalDcid === null ||

@@ -20,8 +20,13 @@ import { AckTracker } from './ack-tracker.ts';
 import { LocalCids, PeerCids } from './cid.ts';
 import type { Config } from './config.ts';
 import { CryptoRecvBuffer, CryptoSendBuffer } from './crypto-stream.ts';
+import { DatagramQueues } from './datagram.ts';
+import { QuicBitGrease } from './grease.ts';
 import type { OneRttKeys } from './key-phase.ts';
+import type { OtherPath } from './path-probe.ts';
+import { Pmtud } from './pmtud.ts';
 import type { Address, ConnectionErrorInfo, SentPayload } from './types.ts';
+import { VersionState } from './version-state.ts';
 
 export { PacketNumberSpace };
 
@@ -80,6 +85,8 @@ export class ConnState {
   /** `tracer.enabled`, read once. */
   readonly trace: boolean;
   version: number;
+  /** Version negotiation (RFC 9368): original and chosen versions, VN seen, compatible switch. */
+  readonly vn = new VersionState();
   local: Address;
   peer: Address;
   phase: Phase = { kind: 'handshake' };
@@ -135,6 +142,14 @@ export class ConnState {
   readonly streams: StreamMap;
   /** The largest datagram we send (min of ours and the peer's max_udp_payload_size). */
   maxDatagramSize: number;
+  /** DPLPMTUD of the current path (RFC 9000 §14.3): it moves maxDatagramSize. */
+  readonly pmtud = new Pmtud();
+  /** RFC 9221 DATAGRAM queues, null when Config.enableDgram was not called. */
+  readonly dgram: DatagramQueues | null;
+  /** RFC 9287 §3.1: the QUIC bit of our 1-RTT packets (random once the peer sent grease_quic_bit). */
+  readonly quicBit: QuicBitGrease;
+  /** ACK frames with ECN counts received: never acted on, we do not mark ECT (RFC 9000 §13.4.2.1). */
+  ackEcnReceived = 0;
 
   /** The effective idle timeout in ms (0: none), RFC 9000 §10.1. */
   idleTimeout: number;
@@ -161,18 +176,45 @@ export class ConnState {
   pathResponses: Uint8Array[] = [];
   /** PATH_CHALLENGE data to send on the current path (RFC 9000 §8.2.1). */
   pathChallengePending: Uint8Array | null = null;
-  /** Outstanding challenges and the address each probes (bounded). */
-  pathChallenges: { data: Uint8Array; addr: Address }[] = [];
-  /** A challenge to send to the previous path after an apparent migration (RFC 9000 §9.3.3). */
-  oldPathProbe: { addr: Address; data: Uint8Array } | null = null;
+  /** Outstanding challenges and the path (local, peer) each probes (bounded). */
+  pathChallenges: { data: Uint8Array; local: Address; peer: Address }[] = [];
   /** Addresses validated so far (bounded): returning to one needs no new validation (§9.3). */
   validatedPaths: Address[] = [];
   /** When validation of the current address is abandoned (RFC 9000 §8.2.4). */
   pathValidationDeadline: number | null = null;
+  /** When the current path's PATH_CHALLENGE goes out again, and how many went out (§8.2.1). */
+  pathChallengeRetryAt: number | null = null;
+  pathChallengeAttempts = 0;
+  /** The current path's challenge went in a datagram under 1200 bytes (§8.2.1: the MTU needs another). */
+  pathChallengeSmall = false;
   /** The peer's current address is validated for the anti-amplification limit of a new path (§9.3). */
   pathValidated = true;
   pathReceived = 0;
   pathSent = 0;
+  /** Validating the current path resets congestion control and RTT (RFC 9000 §9.4: not port-only). */
+  pathResetOnValidation = false;
+  /** The path to return to when validating the current one fails (RFC 9000 §9.3.2). */
+  lastValidatedPath: { local: Address; peer: Address; tupleId: string } | null = null;
+  /** Paths other than the active one, probed by us or by the peer (path-probe.ts), bounded. */
+  otherPaths: OtherPath[] = [];
+  /** The addresses of the handshake (§9: disable_active_migration; a client's known server address). */
+  readonly handshakeLocal: Address;
+  readonly handshakePeer: Address;
+  /** Where the packet in progress came from and arrived at, and its datagram's size. */
+  recvFrom: Address;
+  recvTo: Address;
+  recvLength = 0;
+  /** The DCID of the peer's latest non-probing packet on the active path (a NAT rebinding keeps it). */
+  peerActiveDcid: Uint8Array | null = null;
+  /** qlog TupleID of the active path ("" is the handshake path) and the next one to hand out. */
+  tupleId = '';
+  nextTupleId = 1;
+  /** Client: when to check the path's liveness after the peer went quiet (path.ts). */
+  livenessAt: number | null = null;
+  /** A PING is to be sent (liveness check). */
+  pingPending = false;
+  /** Client: the server's preferred address was acted on, or ruled out (RFC 9000 §9.6). */
+  preferredAddressDone = false;
 
   /** Client: the latest NEW_TOKEN (RFC 9000 §8.1.3). Server: tokens to send. */
   newToken: Uint8Array | null = null;
@@ -207,6 +249,9 @@ export class ConnState {
     streamBytesRetransmitted: 0,
     probesSent: 0,
     pathChanges: 0,
+    migrationsInitiated: 0,
+    migrationsValidated: 0,
+    migrationsFailed: 0,
     retrySeen: false,
   };
 
@@ -227,6 +272,10 @@ export class ConnState {
     this.version = config.version;
     this.local = local;
     this.peer = peer;
+    this.handshakeLocal = { address: local.address, port: local.port };
+    this.handshakePeer = { address: peer.address, port: peer.port };
+    this.recvFrom = this.handshakePeer;
+    this.recvTo = this.handshakeLocal;
     this.startTime = now;
     this.validatedPaths.push({ address: peer.address, port: peer.port });
     this.didRetry = isServer && odcid !== null;
@@ -245,6 +294,9 @@ export class ConnState {
         });
     }
     this.maxDatagramSize = Math.min(config.maxUdpPayloadSize, 1200);
+    const dq = config.dgramQueues;
+    this.dgram = dq === null ? null : new DatagramQueues(dq.recv, dq.send);
+    this.quicBit = new QuicBitGrease(this.provider);
     this.idleTimeout = config.maxIdleTimeout;
     this.recovery = new LossRecovery<SentPayload>({
       isServer,

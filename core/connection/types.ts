@@ -72,11 +72,46 @@ export interface ConnectionStats {
   streamsOpenedRemote: number;
   keyPhase: number;
   keyUpdates: number;
+  /** Moves of the active path: a migration, a NAT rebinding followed, a return after failed validation (RFC 9000 §9). */
   pathChanges: number;
+  /**
+   * Migrations started (client: `migrate()` and the move to the server's preferred address;
+   * server: the client's moves to an address it had not validated), validated, and failed
+   * (validation abandoned, RFC 9000 §8.2.4).
+   */
+  migrationsInitiated: number;
+  migrationsValidated: number;
+  migrationsFailed: number;
+  /** The active path: our address and the peer's. */
+  localAddress: Address;
+  peerAddress: Address;
   earlyData: EarlyDataStatus;
   retrySeen: boolean;
+  /** The QUIC version in use (the Negotiated Version once the handshake is done, RFC 9368 §4). */
   version: number;
+  /** RFC 9368 §1.2: the Version of the client's very first packet. */
+  originalVersion: number;
+  /** Client: it acted on a Version Negotiation packet (incompatible negotiation, RFC 9368 §2.1). */
+  versionNegotiationSeen: boolean;
+  /** Version Negotiation packets ignored (RFC 9000 §6.2, RFC 9368 §4). */
+  versionNegotiationIgnored: number;
+  /** Compatible negotiation moved the connection off the client's Chosen Version (RFC 9368 §2.3). */
+  compatibleVersionSwitch: boolean;
   congestionControl: string;
+  /** The maximum datagram size in use (UDP payload bytes): the PMTU DPLPMTUD confirmed, RFC 9000 §14. */
+  pmtu: number;
+  /** DPLPMTUD state (RFC 8899 §5.2): 'disabled' before handshake confirmation or without PMTUD. */
+  pmtudState: 'disabled' | 'base' | 'searching' | 'search_complete';
+  /** PMTU probes sent and declared lost; black holes detected (RFC 8899 §4.3). */
+  pmtuProbesSent: number;
+  pmtuProbesLost: number;
+  pmtuBlackHoles: number;
+  /** DATAGRAM frames (RFC 9221) sent and received; datagrams dropped by our queues. */
+  datagramsSent: number;
+  datagramsReceived: number;
+  datagramsDropped: number;
+  /** ACK frames carrying ECN counts received (never acted on: we do not mark ECT, RFC 9000 §13.4.2.1). */
+  ackEcnReceived: number;
 }
 
 // ---------------------------------------------------------------------------------------------

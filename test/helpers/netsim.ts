@@ -112,6 +112,12 @@ export class SimEndpoint<C extends SimConnection = SimConnection> {
   external: Address;
   /** Earlier external addresses still delivered to, until their time (a NAT's old mapping). */
   oldMappings: { address: Address; until: number }[] = [];
+  /**
+   * More addresses the endpoint owns, without NAT (a second interface or socket, a server's
+   * preferred address): datagrams to them are delivered (with that `to`), and datagrams it sends
+   * from them leave with that source.
+   */
+  extraAddresses: Address[] = [];
   /** Flights (send bursts that produced something) so far. */
   flights = 0;
   /** Datagrams sent by this endpoint so far. */
@@ -244,6 +250,22 @@ export class Sim<C extends SimConnection = SimConnection> {
     if (keepOldFor > 0) ep.oldMappings.push({ address: ep.external, until: this.now + keepOldFor });
     ep.external = { ...address };
   }
+
+  /** Gives `side` another address (see SimEndpoint.extraAddresses): a client migrating, a preferred address. */
+  addAddress(side: Side, address: Address): void {
+    this.endpoint(side).extraAddresses.push({ ...address });
+  }
+
+  /**
+   * Black-holes `address` (or lifts it with `on` false): every datagram from or to it is lost
+   * (counted as a 'script' drop) — an interface that went down, a path that does not work.
+   */
+  blackhole(address: Address, on = true): void {
+    this.blackholes = this.blackholes.filter((a) => !sameAddress(a, address));
+    if (on) this.blackholes.push({ ...address });
+  }
+
+  private blackholes: Address[] = [];
 
   /** Both connections exist and are closed. */
   bothClosed(): boolean {
@@ -460,6 +482,7 @@ export class Sim<C extends SimConnection = SimConnection> {
 
   private routable(ep: SimEndpoint<C>, to: Address): boolean {
     if (sameAddress(to, ep.external)) return true;
+    for (const a of ep.extraAddresses) if (sameAddress(to, a)) return true;
     for (const m of ep.oldMappings) if (m.until > this.now && sameAddress(to, m.address)) return true;
     return false;
   }
@@ -468,7 +491,8 @@ export class Sim<C extends SimConnection = SimConnection> {
     const ep = dir === 'c2s' ? this.server : this.client;
     const link = dir === 'c2s' ? this.c2s : this.s2c;
     let reason: DropReason | null = null;
-    if (!this.routable(ep, to)) reason = 'unroutable';
+    if (this.blackholes.some((a) => sameAddress(a, from) || sameAddress(a, to))) reason = 'script';
+    else if (!this.routable(ep, to)) reason = 'unroutable';
     else {
       if (ep.conn === null) ep.conn = this.create(this.serverSource, ep, from, bytes);
       if (ep.conn.isClosed()) reason = 'closed';
@@ -493,7 +517,8 @@ export class Sim<C extends SimConnection = SimConnection> {
       if (hasPacketType(bytes, 'handshake')) this.amplification.validated = true;
     }
     try {
-      c.recv(bytes, { from, to: ep.local }, this.now);
+      const extra = ep.extraAddresses.find((a) => sameAddress(a, to));
+      c.recv(bytes, { from, to: extra ?? ep.local }, this.now);
     } catch (e) {
       this.threw(ep, 'recv', e);
     }

@@ -122,9 +122,9 @@ describe('RFC 9000 §9 peer address change', () => {
     const buf = new Uint8Array(1500);
     const d = p.client.send(buf, p.now)!;
     p.server!.recv(buf.slice(0, d.length), { from: spoofed, to: SERVER_ADDR }, p.now);
-    // First the probe of the previous path (§9.3.3), then packets to the new address.
-    assert.deepEqual(p.server!.send(buf, p.now)?.to, CLIENT_ADDR);
+    // The challenge of the new address (under the 3x limit), and the probe of the previous path (§9.3.3).
     assert.deepEqual(p.server!.send(buf, p.now)?.to, spoofed, 'moved (under the 3x limit)');
+    assert.deepEqual(p.server!.send(buf, p.now)?.to, CLIENT_ADDR);
     const s = connectionState(p.server!);
     const deadline = s.pathValidationDeadline!;
     p.server!.onTimeout(deadline);
