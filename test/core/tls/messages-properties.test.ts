@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Writer, fromHex, toHex } from '../../../core/wire/buffer.ts';
 import { QuicError } from '../../../core/wire/errors.ts';
-import { ExtensionType, isGrease16 } from '../../../core/tls/constants.ts';
+import { ExtensionType, isGrease16, isGreaseAlpn } from '../../../core/tls/constants.ts';
 import { RECOGNIZED } from '../../../core/tls/extensions.ts';
 import type { Extension } from '../../../core/tls/extensions.ts';
 import {
@@ -74,7 +74,11 @@ const chExtensions: fc.Arbitrary<ClientHelloExtensions> = fc.record(
     supportedGroups: fc.array(u16, { minLength: 1, maxLength: 8 }),
     signatureAlgorithms: fc.array(u16, { minLength: 1, maxLength: 8 }),
     signatureAlgorithmsCert: fc.array(u16, { minLength: 1, maxLength: 4 }),
-    alpn: fc.array(name, { minLength: 1, maxLength: 4 }),
+    // 'jj' or 'zz' would be GREASE ALPN identifiers (RFC 8701), which decoding rightly drops.
+    alpn: fc.array(
+      name.filter((n) => !isGreaseAlpn(n)),
+      { minLength: 1, maxLength: 4 },
+    ),
     keyShares: fc.uniqueArray(
       fc.record({ group: u16, keyExchange: bytes(1, 70) }, { noNullPrototype: true }),
       {
