@@ -5,31 +5,14 @@
 // when it is missing. `--web` forces web mode; other arguments go to web mode (e.g. --port 8080).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { electronBinary } from '../main/electron/locate.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
 const forceWeb = args.includes('--web');
 const rest = args.filter((a) => a !== '--web');
-
-/** The Electron binary's path when the `electron` package and its binary are installed, else null. */
-function electronBinary() {
-  const require = createRequire(join(root, 'package.json'));
-  try {
-    require.resolve('electron');
-  } catch {
-    return null;
-  }
-  try {
-    // In Node, the electron package exports the path of its binary (and throws if it is missing).
-    const path = require('electron');
-    return typeof path === 'string' && existsSync(path) ? path : null;
-  } catch {
-    return null;
-  }
-}
 
 /** Builds renderer/dist with vite when it is not there. */
 function ensureRenderer() {
@@ -57,7 +40,7 @@ function run(command, argv, env = process.env) {
 }
 
 ensureRenderer();
-const electron = forceWeb ? null : electronBinary();
+const electron = forceWeb ? null : electronBinary(root);
 if (electron !== null) {
   const { buildElectron } = await import('./build-electron.mjs');
   const main = await buildElectron();
