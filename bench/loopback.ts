@@ -185,7 +185,7 @@ async function latency(port: number, ca: string): Promise<number[]> {
   return times;
 }
 
-/** The top self-time frames of the CPU profiles in `dir`. */
+/** The top self-time frames of the CPU profiles in `dir`, as shares of the busy (non-idle) time. */
 function topFrames(dir: string, n: number): string[] {
   const out: string[] = [];
   let files: string[];
@@ -207,8 +207,8 @@ function topFrames(dir: string, n: number): string[] {
       const cf = byId.get(id)?.callFrame;
       if (cf === undefined) return;
       const dt = p.timeDeltas[i] ?? 0;
-      total += dt;
       if (cf.functionName === '(idle)') return;
+      total += dt; // busy time only: the shares below are of the CPU the process used
       const key = `${cf.functionName || '(anonymous)'} ${cf.url.split('/').slice(-2).join('/')}:${cf.lineNumber + 1}`;
       self.set(key, (self.get(key) ?? 0) + dt);
     });

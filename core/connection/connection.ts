@@ -422,6 +422,8 @@ export class Connection {
    * the port changed (§9.4). If validation times out (§8.2.4) the connection stays where it was
    * (`stats().migrationsFailed`). Throws MigrationError when refused: not a client, handshake not
    * confirmed, the server's disable_active_migration, no spare CID, a zero-length server CID.
+   * The endpoint sends each datagram from its `SendInfo.from`, and passes datagrams received on
+   * `local` (and, for a while, on the old address: §9.3.3 probes) with `RecvInfo.to` set to it.
    */
   migrate(local: Address, now: number): void {
     checkAddress(local, 'local');

@@ -8,7 +8,7 @@
  * connection where it was. Refusals are typed `MigrationError`s.
  */
 import type { PreferredAddress } from '../wire/transport-params.ts';
-import { copyAddress, ipBytes, ipText, isIpv6, sameAddress } from './address.ts';
+import { ipBytes, ipText, isIpv6, sameAddress } from './address.ts';
 import { addPath, findPath, removePath, startChallenge } from './path-probe.ts';
 import { traceMigration } from './path.ts';
 import type { ConnState } from './state.ts';
@@ -131,9 +131,4 @@ export function preferredAddressParameter(s: ConnState): PreferredAddress | null
     connectionId: issued.cid,
     statelessResetToken: issued.token,
   };
-}
-
-/** The active path (for stats). */
-export function currentPath(s: ConnState): { local: Address; peer: Address } {
-  return { local: copyAddress(s.local), peer: copyAddress(s.peer) };
 }

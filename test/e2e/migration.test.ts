@@ -14,6 +14,16 @@ describe('RFC 9000 §9.3 NAT rebinding', () => {
       // The NAT keeps the old mapping for 30 ms: what is in flight to it still arrives, and the
       // client's next packets come from the new address. (Without that grace, see below.)
       sim.at(rebindAt, () => sim.rebind('client', { address: '198.51.100.9', port: 40_404 }, 30));
+      // §9.5: the server's packets to the old and the new address carry different CIDs (the old
+      // path keeps its own for the §9.3.3 probe).
+      const dcids = new Map<string, Set<string>>();
+      sim.s2c.addRule((d) => {
+        if ((d.bytes[0] & 0x80) !== 0) return false;
+        const key = `${d.to.address}:${d.to.port}`;
+        if (!dcids.has(key)) dcids.set(key, new Set());
+        dcids.get(key)!.add(Buffer.from(d.bytes.subarray(1, 9)).toString('hex'));
+        return false;
+      });
       const r = transfer(sim, withLimits({ bytes: 1_000_000, direction, maxTime: 120_000 }));
       assert.ok(r.intact);
       assert.equal(r.streams[0].receivedHash, expectedHash(1_000_000, r.streams[0].id));
@@ -24,6 +34,12 @@ describe('RFC 9000 §9.3 NAT rebinding', () => {
       // Only what was already in flight towards the old address was lost.
       assert.ok(sim.s2c.counters.dropped.unroutable < 100, JSON.stringify(sim.s2c.counters));
       assert.ok(sim.server.c.stats().pathChanges >= 1);
+      const before = dcids.get('10.0.0.1:50000');
+      const after = dcids.get('198.51.100.9:40404');
+      assert.ok(before !== undefined && after !== undefined);
+      assert.ok(![...after].some((c) => before.has(c)), JSON.stringify([...dcids]));
+      // The previous path was probed with its own CID (§9.3.3), answered from the old mapping.
+      assert.ok(frameCount(sim, 'server', 'path_challenge') >= 2);
     });
   }
 
