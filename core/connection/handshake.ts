@@ -4,6 +4,7 @@
  * peer's transport parameters (RFC 9000 §7.3, §7.4), and discards keys as the handshake moves on
  * (RFC 9001 §4.9, RFC 9002 §6.4).
  */
+import { HandshakeType } from '../tls/constants.ts';
 import { initialKeys } from '../crypto/initial.ts';
 import { cipherSuiteParams } from '../tls/constants.ts';
 import { createClientSession, createServerSession } from '../tls/index.ts';
@@ -293,22 +294,8 @@ function onTlsEvent(s: ConnState, ev: TlsEvent, now: number): void {
   }
 }
 
-const MESSAGE_CODES: Record<string, number> = {
-  client_hello: 1,
-  server_hello: 2,
-  new_session_ticket: 4,
-  end_of_early_data: 5,
-  encrypted_extensions: 8,
-  certificate: 11,
-  certificate_request: 13,
-  certificate_verify: 15,
-  finished: 20,
-  key_update: 24,
-  message_hash: 254,
-};
-
 function messageTypeValue(type: string): number {
-  return MESSAGE_CODES[type] ?? -1;
+  return (HandshakeType as Readonly<Record<string, number>>)[type] ?? -1;
 }
 
 function keyType(
