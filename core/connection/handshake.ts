@@ -4,9 +4,8 @@
  * peer's transport parameters (RFC 9000 §7.3, §7.4), and discards keys as the handshake moves on
  * (RFC 9001 §4.9, RFC 9002 §6.4).
  */
-import { HandshakeType } from '../tls/constants.ts';
 import { initialKeys } from '../crypto/initial.ts';
-import { cipherSuiteParams } from '../tls/constants.ts';
+import { HandshakeType, cipherSuiteParams } from '../tls/constants.ts';
 import { createClientSession, createServerSession } from '../tls/index.ts';
 import type { EncryptionLevel, SessionTicket, TlsEvent } from '../tls/session.ts';
 import { alpnIdentifier, tlsMessageTypeName } from '../trace/format.ts';
