@@ -14,7 +14,7 @@ export type { CongestionControlName } from './connection/config.ts';
 export { Connection, StreamError, accept, connect } from './connection/connection.ts';
 export { DatagramError } from './connection/datagram.ts';
 export type { DatagramErrorKind } from './connection/datagram.ts';
-export type { ConnectOptions, StreamErrorKind } from './connection/connection.ts';
+export type { AcceptOptions, ConnectOptions, StreamErrorKind } from './connection/connection.ts';
 export { MigrationError } from './connection/migration.ts';
 export type { MigrationErrorKind } from './connection/migration.ts';
 export type {
@@ -27,7 +27,6 @@ export type {
 } from './connection/types.ts';
 export type { CidEvent } from './connection/cid.ts';
 export { MAX_ISSUED_CIDS, statelessResetToken } from './connection/cid.ts';
-export { buildRetry, buildStatelessResetFor, mintToken, validateToken } from './connection/endpoint.ts';
 
 // Errors.
 export { QuicError, TransportError, transportErrorName, CRYPTO_ERROR_BASE } from './wire/errors.ts';
@@ -55,6 +54,43 @@ export {
 } from './wire/packet-write.ts';
 export { SUPPORTED_VERSIONS, isSupportedVersion, isReservedVersion, greaseVersion } from './wire/version.ts';
 export { retryIntegrityTag, verifyRetry } from './crypto/retry.ts';
+
+// A server endpoint's stateless side (core/endpoint): routing by CID, what to do with datagrams
+// that match no connection (Version Negotiation, Retry, tokens, stateless reset, refusals).
+export {
+  Acceptor,
+  CidRouter,
+  DeadlineHeap,
+  buildInitialClose,
+  buildRetryPacket,
+  retryPacketLength,
+  buildStatelessResetFor,
+  statelessResetLength,
+  MAX_STATELESS_RESET_LENGTH,
+  STATELESS_RESET_RANDOM_BYTES,
+  ResponseRateLimiter,
+  TokenBucket,
+  TokenKey,
+  NEW_TOKEN_LIFETIME,
+  RETRY_TOKEN_LIFETIME,
+  negotiateVersion,
+  MIN_INITIAL_DATAGRAM_SIZE,
+  VERSION_NEGOTIATION_RANDOM_BYTES,
+} from './endpoint/index.ts';
+export type {
+  AcceptorDecision,
+  AcceptorOptions,
+  DropReason,
+  Scheduled,
+  InitialCloseFields,
+  RetryPacketFields,
+  ResponseRateLimiterOptions,
+  TokenAddress,
+  TokenKind,
+  TokenRejection,
+  TokenValidation,
+  TokenValidationOptions,
+} from './endpoint/index.ts';
 export type { TransportParameters } from './wire/transport-params.ts';
 
 // Tracing (qlog).

@@ -121,6 +121,8 @@ export class Config {
   preferredVersions: readonly number[] | null = null;
   /** Client: the Version field of its very first packet when not `version` (RFC 9368 §1.2). */
   originalVersion: number | null = null;
+  /** For tests: AEAD limits below RFC 9001 §6.6's (setAeadLimitsForTesting), or null. */
+  aeadLimitsForTesting: { readonly confidentiality?: number; readonly integrity?: number } | null = null;
 
   constructor(version: number = QUIC_VERSION_1) {
     if (!isSupportedVersion(version))
@@ -414,6 +416,29 @@ export class Config {
   setTicketLifetime(seconds: number): void {
     checkInteger('ticket lifetime', seconds, 0, 604_800);
     this.ticketLifetime = seconds;
+  }
+
+  /**
+   * For tests only: lowers the AEAD limits of 1-RTT keys (RFC 9001 §6.6: AES-GCM seals 2^23
+   * packets per key and tolerates 2^52 failed decryptions; ChaCha20-Poly1305 2^62 and 2^36), so
+   * that a test can show an automatic key update (at 3/4 of `confidentiality` packets sealed with
+   * one key) or AEAD_LIMIT_REACHED (once failed decryptions exceed `integrity`) in a few
+   * packets. Values above the RFC's are ignored; null restores them.
+   */
+  setAeadLimitsForTesting(limits: { confidentiality?: number; integrity?: number } | null): void {
+    if (limits === null) {
+      this.aeadLimitsForTesting = null;
+      return;
+    }
+    if (typeof limits !== 'object')
+      throw new TypeError('setAeadLimitsForTesting takes { confidentiality?, integrity? }');
+    const { confidentiality, integrity } = limits;
+    if (confidentiality !== undefined) checkInteger('confidentiality limit', confidentiality, 16, 2 ** 62);
+    if (integrity !== undefined) checkInteger('integrity limit', integrity, 0, 2 ** 62);
+    this.aeadLimitsForTesting = {
+      ...(confidentiality !== undefined ? { confidentiality } : {}),
+      ...(integrity !== undefined ? { integrity } : {}),
+    };
   }
 
   /** The key stateless reset tokens are derived from (at least 16 bytes, RFC 9000 §10.3.2). */

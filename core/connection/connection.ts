@@ -7,7 +7,7 @@
 import { isBidirectional, isLocallyInitiated, streamIndex, streamTypeOf } from '../stream/stream-id.ts';
 import { DEFAULT_SEND_BUFFER } from '../stream/send-stream.ts';
 import { StreamResetError, StreamStoppedError } from '../stream/state.ts';
-import type { SessionTicket } from '../tls/session.ts';
+import type { CertificateVerdict, SessionTicket } from '../tls/session.ts';
 import { hex } from '../trace/format.ts';
 import { MAX_VARINT } from '../wire/buffer.ts';
 import type { TransportParameters } from '../wire/transport-params.ts';
@@ -23,6 +23,9 @@ import { onPathTimeout, pathTimer } from './path.ts';
 import { recvDatagram } from './receiver.ts';
 import { ConnState } from './state.ts';
 import { buildStats } from './stats.ts';
+import { streamStatsOf } from './stream-stats.ts';
+import type { StreamStats } from './stream-stats.ts';
+export type { RecvPartStats, SendPartStats, StreamStats } from './stream-stats.ts';
 import type { Address, ConnectionErrorInfo, ConnectionStats, RecvInfo, SendInfo, TlsInfo } from './types.ts';
 import { initClientVersion, ticketForVersion } from './version-negotiation.ts';
 
@@ -58,6 +61,16 @@ export interface ConnectOptions {
   token?: Uint8Array | null;
   /** Length of the random DCID of the first Initial (8..20; default 16). */
   initialDcidLength?: number;
+}
+
+/** Options of `accept` beyond the Config (per connection). */
+export interface AcceptOptions {
+  /**
+   * The endpoint validated the client's address before the connection existed, with a NEW_TOKEN
+   * token (the Acceptor's `addressValidated`): the 3x anti-amplification limit is lifted at once
+   * (RFC 9000 §8.1, §8.1.3). A Retry (non-null `odcid`) validates it anyway.
+   */
+  addressValidated?: boolean;
 }
 
 const INTERNALS = new WeakMap<Connection, ConnState>();
@@ -119,6 +132,7 @@ export function accept(
   peer: Address,
   config: Config,
   now: number,
+  options: AcceptOptions = {},
 ): Connection {
   checkCid(scid, 'scid');
   if (odcid !== null) checkCid(odcid, 'odcid');
@@ -139,6 +153,11 @@ export function accept(
   s.now = now;
   const conn = new Connection(s);
   traceStarted(s, now);
+  if (options.addressValidated === true && !s.addressValidated) {
+    // RFC 9000 §8.1.3: a valid NEW_TOKEN token validated the address: no amplification limit.
+    s.addressValidated = true;
+    if (s.trace) s.tracer.event(now, 'quic:connection_state_updated', { new: 'peer_validated' });
+  }
   if (s.idleTimeout > 0) s.idleDeadline = now + Math.max(s.idleTimeout, s.threePto());
   return conn;
 }
@@ -396,6 +415,16 @@ export class Connection {
     const send = s.streams.get(id)?.send;
     return send ? Math.min(send.capacity(), conn) : 0;
   }
+  /** A snapshot of stream `id`'s states and counters (stream-stats.ts); null when it is not held. */
+  streamStats(id: number): StreamStats | null {
+    const st = this.s.streams.get(id);
+    return st === undefined ? null : streamStatsOf(st);
+  }
+
+  /** Snapshots of every stream held (opened and not yet forgotten), oldest first. */
+  streams(): StreamStats[] {
+    return Array.from(this.s.streams.values(), streamStatsOf);
+  }
 
   // ---- closing ----
 
@@ -486,6 +515,10 @@ export class Connection {
   /** The peer's certificate chain (DER, leaf first), empty when none was received. */
   peerCertificateChain(): readonly Uint8Array[] {
     return this.s.peerCertificates;
+  }
+  /** The verdict on the peer's chain, also when it was rejected; null before one was checked. */
+  peerCertificateVerdict(): CertificateVerdict | null {
+    return this.s.certificateVerdict;
   }
 
   /** Our current source connection ID. */

@@ -173,6 +173,8 @@ export function startServerTls(s: ConnState, now: number): void {
       ticketAppData: limits,
       // RFC 9000 §7.4.1: 0-RTT only if no remembered limit is above what we offer now.
       acceptEarlyData: (remembered) => earlyDataLimitsAllow(remembered, limits),
+      // RFC 9369 §5: tickets are bound to the (negotiated) version, fixed by now.
+      quicVersion: s.version,
     },
     encodeParams(s, s.localParams, 'server'),
   );
@@ -228,8 +230,25 @@ export function receiveCrypto(
       : space === PacketNumberSpace.Handshake
         ? 'handshake'
         : 'application';
-  for (const c of chunks) tls.receive(level, c, now);
+  try {
+    for (const c of chunks) tls.receive(level, c, now);
+  } catch (e) {
+    recordTlsFacts(s, now);
+    throw e;
+  }
   processTlsEvents(s, now);
+}
+
+/**
+ * TLS failed (an alert is coming): of the events it queued before, keep what they tell about the
+ * peer (its certificate chain with the verdict that rejected it, the messages read) and act on
+ * nothing else — no keys, no transport parameters, no handshake data.
+ */
+function recordTlsFacts(s: ConnState, now: number): void {
+  const tls = s.tls;
+  if (tls === null) return;
+  for (let ev = tls.poll(); ev !== null; ev = tls.poll())
+    if (ev.kind === 'peer_certificates' || ev.kind === 'message') onTlsEvent(s, ev, now);
 }
 
 /** Handles every pending TLS event. */
@@ -275,6 +294,8 @@ function onTlsEvent(s: ConnState, ev: TlsEvent, now: number): void {
     case 'ticket': {
       const t = ev.ticket;
       if (s.peerParamsRaw !== null) t.transportParameters = s.peerParamsRaw;
+      // RFC 9369 §5: the ticket maps to the negotiated version, not the original one.
+      t.quicVersion = s.version;
       s.tickets.push(t);
       if (s.tickets.length > 4) s.tickets.shift();
       return;
@@ -330,8 +351,8 @@ function installKeys(
     if (direction === 'read') s.appRead = keys;
     else s.appWrite = keys;
     if (s.appRead !== null && s.appWrite !== null && s.oneRtt === null) {
-      s.oneRtt = new OneRttKeys(s.provider, s.appRead, s.appWrite);
-      s.integrityLimit = s.appRead.integrityLimit;
+      s.oneRtt = new OneRttKeys(s.provider, s.appRead, s.appWrite, s.config.aeadLimitsForTesting);
+      s.integrityLimit = s.oneRtt.integrityLimit; // RFC 9001 §6.6
       // RFC 9001 §4.9.3: a client discards 0-RTT keys once it has 1-RTT keys.
       if (!s.isServer) s.zeroRttWrite = null;
     }

@@ -2,7 +2,11 @@
  * 1-RTT packet protection keys across key updates (RFC 9001 §6): the current read and write keys
  * and key phase bit, the next read keys (derived when first needed), the previous read keys kept
  * for 3 x PTO, the rule that a new update waits for an acknowledgment of a packet in the current
- * phase (§6.1), and the AEAD confidentiality limit (§6.6).
+ * phase (§6.1), and the AEAD limits (§6.6): a key update is due once 3/4 of the confidentiality
+ * limit is sealed with one key (AES-GCM: 2^23 packets; ChaCha20-Poly1305: 2^62, in effect never),
+ * the connection closes with AEAD_LIMIT_REACHED just short of the limit if no update was
+ * possible, and the integrity limit (failed decryptions: 2^52 for AES-GCM, 2^36 for ChaCha20)
+ * is kept for the receiver. AES-CCM is not among our suites (RFC 9001 §5.3 allows it).
  */
 import { nextPacketKeys } from '../crypto/keys.ts';
 import type { PacketKeys } from '../crypto/keys.ts';
@@ -10,6 +14,24 @@ import type { CryptoProvider } from '../crypto/provider.ts';
 
 /** Which read keys opened a packet. */
 export type ReadKeyKind = 'current' | 'next' | 'previous';
+
+/** Lower AEAD limits than RFC 9001 §6.6's, in packets (for tests: Config.setAeadLimitsForTesting). */
+export interface AeadLimitsOverride {
+  readonly confidentiality?: number;
+  readonly integrity?: number;
+}
+
+/** The share of the confidentiality limit sealed with one key after which a key update is due. */
+export const KEY_UPDATE_SHARE = 0.75;
+
+/**
+ * Packets kept back below the confidentiality limit: if no key update was possible by then the
+ * connection closes, with room for its CONNECTION_CLOSE packets (RFC 9001 §6.6: close "before
+ * reaching a state where key updates are not possible").
+ */
+function closeReserve(limit: number): number {
+  return Math.max(1, Math.min(1024, Math.floor(limit / 16)));
+}
 
 /** 1-RTT keys and key phase state. */
 export class OneRttKeys {
@@ -31,14 +53,30 @@ export class OneRttKeys {
   private currentPhaseAcked = false;
   /** Packets sealed with the current write keys (RFC 9001 §6.6). */
   sealedInPhase = 0;
+  /** The latest ack-eliciting packet sealed with the current write keys (-1: none yet). */
+  lastElicitingPn = -1;
+  /** Packets one write key may seal (RFC 9001 §6.6, or a lower test override). */
+  readonly confidentialityLimit: number;
+  /** Failed decryptions the connection tolerates (RFC 9001 §6.6, or a lower test override). */
+  readonly integrityLimit: number;
+  /** Packets sealed with one key after which we initiate a key update. */
+  readonly updateAt: number;
+  /** Packets sealed with one key after which, without an update, the connection must close. */
+  readonly closeAt: number;
 
   constructor(
     private readonly provider: CryptoProvider,
     read: PacketKeys,
     write: PacketKeys,
+    limits: AeadLimitsOverride | null = null,
   ) {
     this.read = read;
     this.write = write;
+    // The suite's limits; an override may only lower them.
+    this.confidentialityLimit = Math.min(write.confidentialityLimit, limits?.confidentiality ?? Infinity);
+    this.integrityLimit = Math.min(read.integrityLimit, limits?.integrity ?? Infinity);
+    this.updateAt = Math.floor(this.confidentialityLimit * KEY_UPDATE_SHARE);
+    this.closeAt = this.confidentialityLimit - closeReserve(this.confidentialityLimit);
   }
 
   /**
@@ -82,6 +120,7 @@ export class OneRttKeys {
     this.firstWritePn = -1;
     this.currentPhaseAcked = false;
     this.sealedInPhase = 0;
+    this.lastElicitingPn = -1;
   }
 
   /** Whether we may initiate a key update now: a packet of the current phase was acknowledged (§6.1). */
@@ -102,8 +141,9 @@ export class OneRttKeys {
   }
 
   /** A 1-RTT packet numbered `pn` was sealed with the current write keys. */
-  onSealed(pn: number): void {
+  onSealed(pn: number, ackEliciting = true): void {
     if (this.firstWritePn < 0) this.firstWritePn = pn;
+    if (ackEliciting) this.lastElicitingPn = pn;
     this.sealedInPhase++;
   }
 
@@ -112,9 +152,17 @@ export class OneRttKeys {
     if (this.firstWritePn >= 0 && largestAcked >= this.firstWritePn) this.currentPhaseAcked = true;
   }
 
-  /** Whether the current write keys reached their confidentiality limit (RFC 9001 §6.6). */
+  /** Whether the current write keys sealed enough packets for a key update to be due (RFC 9001 §6.6). */
+  get updateDue(): boolean {
+    return this.sealedInPhase >= this.updateAt;
+  }
+
+  /**
+   * Whether the current write keys are (all but a reserve for closing) at their confidentiality
+   * limit: without a key update now, the connection must close (RFC 9001 §6.6).
+   */
   get confidentialityExhausted(): boolean {
-    return this.sealedInPhase >= this.write.confidentialityLimit;
+    return this.sealedInPhase >= this.closeAt;
   }
 
   /** Discards the previous read keys when their time is up; returns true when it did. */

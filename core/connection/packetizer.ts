@@ -262,7 +262,7 @@ function finish(s: ConnState, out: Uint8Array, built: Built[], length: number, n
     const payloadLength = b.payloadEnd - b.pnOffset - b.pnLength;
     if (b.type !== '1rtt') patchLength(out, b.pnOffset - 2, b.pnLength + payloadLength + TAG_LENGTH);
     const size = protectPacket(b.keys, out, b.start, b.pnOffset, b.pnLength, payloadLength, b.pn);
-    if (b.type === '1rtt') (s.oneRtt as NonNullable<ConnState['oneRtt']>).onSealed(b.pn);
+    if (b.type === '1rtt') (s.oneRtt as NonNullable<ConnState['oneRtt']>).onSealed(b.pn, b.fill.ackEliciting);
     if (b.type === 'handshake') sentHandshake = true;
     const eliciting = b.fill.ackEliciting;
     // Padding makes a packet count in flight (RFC 9002 §2), as does anything ack-eliciting.
@@ -299,12 +299,15 @@ function finish(s: ConnState, out: Uint8Array, built: Built[], length: number, n
   return { length, from: s.local, to: s.peer, at };
 }
 
-/** RFC 9001 §6: a key update asked for, or forced by the confidentiality limit (§6.6). */
+/**
+ * RFC 9001 §6: a key update asked for, or due automatically at 3/4 of the confidentiality limit
+ * (§6.6: "MUST initiate a key update before sending more protected packets than the
+ * confidentiality limit"); AEAD_LIMIT_REACHED if none was possible by the limit (key-phase.ts).
+ */
 function maybeUpdateKeys(s: ConnState, now: number): void {
   const keys = s.oneRtt;
   if (keys === null) return;
-  const exhausted = keys.confidentialityExhausted;
-  if (!s.keyUpdateRequested && !exhausted) return;
+  if (!s.keyUpdateRequested && !keys.updateDue) return;
   if (s.handshakeConfirmed && keys.canInitiate) {
     keys.initiate();
     s.keyUpdateRequested = false;
@@ -315,11 +318,18 @@ function maybeUpdateKeys(s: ConnState, now: number): void {
           key_phase: keys.generation,
           trigger: 'local_update',
         });
-  } else if (exhausted) {
+  } else if (keys.confidentialityExhausted) {
     throw new QuicError(
       TransportError.AEAD_LIMIT_REACHED,
       'confidentiality limit reached and no key update possible',
     );
+  } else if (keys.updateDue && s.handshakeConfirmed) {
+    // RFC 9001 §6.1: the update waits for an ACK of a packet of the current phase. An endpoint
+    // sending only ACKs (which are not acknowledged by themselves) elicits one with a PING, and
+    // again if it is lost: the latest ack-eliciting packet of the phase is no longer outstanding.
+    const pn = keys.lastElicitingPn;
+    if (pn < 0 || s.recovery.sentPackets(PacketNumberSpace.ApplicationData).get(pn) === undefined)
+      s.pingPending = true;
   }
 }
 

@@ -194,8 +194,8 @@ function processPacket(
   }
   const payload = openPayload(keys, data, header.start, header.pnOffset, uh.pnLength, header.end, pn);
   if (payload === null) {
-    // RFC 9001 §6.6: count authentication failures against the integrity limit.
-    if (++s.integrityFailures >= s.integrityLimit)
+    // RFC 9001 §6.6: count authentication failures; close once they exceed the integrity limit.
+    if (++s.integrityFailures > s.integrityLimit)
       throw new QuicError(TransportError.AEAD_LIMIT_REACHED, 'AEAD integrity limit reached');
     drop(s, now, 'decryption_failure', header, size);
     return Outcome.Undecryptable;

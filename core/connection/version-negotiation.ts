@@ -89,11 +89,18 @@ export function initClientVersion(s: ConnState): void {
 
 /**
  * Client: a session ticket is usable only in the version of the connection that issued it
- * (RFC 9369 §5); the server's remembered transport parameters name that version.
+ * (RFC 9369 §5: "MUST NOT use a session ticket ... from a QUIC version 1 connection to initiate a
+ * QUIC version 2 connection"): the ticket's `quicVersion`, else (a ticket saved without it) the
+ * version in the server's remembered transport parameters. A ticket of another version is
+ * dropped silently: a full handshake follows. The check is against the version of our first
+ * Initial, the only one known before the server answers; should the server then switch to
+ * another version (compatible negotiation, RFC 9368 §2.3, which it never does when 0-RTT is
+ * offered), it refuses the ticket itself (RFC 9369 §5) and the handshake is a full one.
  */
 export function ticketForVersion(s: ConnState, ticket: SessionTicket | null): SessionTicket | null {
   if (ticket === null) return null;
   if (s.vn.headerVersion !== null) return null;
+  if (ticket.quicVersion !== undefined) return ticket.quicVersion === s.version ? ticket : null;
   const raw = ticket.transportParameters;
   if (raw === undefined) return ticket;
   try {

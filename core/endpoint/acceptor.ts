@@ -1,6 +1,6 @@
 /**
  * What a server does with a datagram that matches no connection (RFC 9000 §5.2.2), sans-IO:
- * answer an unknown version with Version Negotiation (§6.1), a short header with a stateless
+ * answer a version it does not accept with Version Negotiation (§6.1), a short header with a stateless
  * reset (§10.3), a client Initial with a new connection, a Retry (§8.1.2) or a refusal (§5.2.2),
  * and drop everything else. The embedder parses the routing fields, looks the DCID up in its
  * CidRouter, and calls `decide` on a miss; it sends what `decide` wrote, or creates the connection.
@@ -22,7 +22,11 @@ import {
   statelessResetToken,
 } from './stateless-reset.ts';
 import type { TokenKey } from './token.ts';
-import { MIN_INITIAL_DATAGRAM_SIZE, negotiateVersion } from './version-negotiation.ts';
+import {
+  MIN_INITIAL_DATAGRAM_SIZE,
+  negotiateVersion,
+  VERSION_NEGOTIATION_RANDOM_BYTES,
+} from './version-negotiation.ts';
 
 /** Why a datagram was dropped without an answer. */
 export type DropReason =
@@ -79,7 +83,11 @@ export interface AcceptorOptions {
   tokenKey: TokenKey | null;
   /** Send a Retry to every client without a valid token (RFC 9000 §8.1.2). Needs `tokenKey`. */
   retry?: boolean;
-  /** Versions we accept (default v1 and v2). */
+  /**
+   * Versions we accept, most preferred first (default v1 and v2): pass the server Config's
+   * `supportedVersions()`. A client Initial of any other version, v1 or v2 included, gets
+   * Version Negotiation listing these (RFC 9000 §6.1).
+   */
   versions?: readonly number[];
   /** Lifetime of Retry tokens (ms, default 10 s) and NEW_TOKEN tokens (ms, default 24 h). */
   retryTokenLifetime?: number;
@@ -132,21 +140,34 @@ export class Acceptor {
     switch (r.type) {
       case '1rtt':
         return this.reset(datagram, from, now, out);
-      case 'unsupported_version': {
-        // RFC 9000 §5.2.2: smaller datagrams of unknown versions MUST be dropped.
-        if (datagram.length < MIN_INITIAL_DATAGRAM_SIZE) return drop('unsupported_version_too_small');
-        if (!this.limiter.allow(from.address, now)) return drop('rate_limited');
-        const random = this.provider.randomBytes(5);
-        const length = negotiateVersion(datagram, out, random, this.versions);
-        return length > 0 ? respond('version_negotiation', length) : drop('unsupported_version_too_small');
-      }
+      case 'unsupported_version':
+        return this.versionNegotiation(datagram, from, now, out);
       case 'version_negotiation':
         return drop('version_negotiation');
       case 'initial':
+        // RFC 9000 §6.1: a version we speak but do not accept (the Config's versions) is
+        // answered like an unknown one.
+        if (!this.versions.includes(r.version as number))
+          return this.versionNegotiation(datagram, from, now, out);
         return this.initial(datagram, r, from, now, out, admit);
       default:
         return drop('unknown_connection');
     }
+  }
+
+  /** RFC 9000 §6.1: Version Negotiation listing the versions we accept. */
+  private versionNegotiation(
+    datagram: Uint8Array,
+    from: Address,
+    now: number,
+    out: Uint8Array,
+  ): AcceptorDecision {
+    // RFC 9000 §5.2.2: smaller datagrams of unknown versions MUST be dropped.
+    if (datagram.length < MIN_INITIAL_DATAGRAM_SIZE) return drop('unsupported_version_too_small');
+    if (!this.limiter.allow(from.address, now)) return drop('rate_limited');
+    const random = this.provider.randomBytes(VERSION_NEGOTIATION_RANDOM_BYTES);
+    const length = negotiateVersion(datagram, out, random, this.versions);
+    return length > 0 ? respond('version_negotiation', length) : drop('unsupported_version_too_small');
   }
 
   private reset(datagram: Uint8Array, from: Address, now: number, out: Uint8Array): AcceptorDecision {
@@ -186,7 +207,8 @@ export class Acceptor {
         retryLifetime: this.options.retryTokenLifetime,
         newTokenLifetime: this.options.newTokenLifetime,
       });
-      // The Retry token must come back in an Initial to the Retry's SCID, in the Retry's version.
+      // The Retry token must come back in an Initial to the Retry's SCID, in the Retry's version
+      // (RFC 9369 §4.1, §5: a token from another version is invalid).
       if (
         v.valid &&
         v.kind === 'retry' &&
@@ -202,13 +224,16 @@ export class Acceptor {
           token: 'retry',
         };
       }
-      if (v.valid && v.kind === 'new_token') {
+      // RFC 9369 §5: a NEW_TOKEN token from a connection of another version is not accepted (the
+      // address stays unvalidated). One minted without a version binds none.
+      if (v.valid && v.kind === 'new_token' && (v.version ?? version) === version) {
         const lifetime = this.options.newTokenLifetime ?? 24 * 3600 * 1000;
         if (this.usedTokens.checkAndRecord(v.id, v.issuedAt + lifetime, now))
           return this.accept(dcid, true, 'new_token');
       } else if (token[0] === RETRY_LAYOUT) {
-        // RFC 9000 §8.1.2: an invalid Retry token: the client will not take another Retry, so
-        // close with INVALID_TOKEN rather than let it time out.
+        // RFC 9000 §8.1.2: an invalid Retry token (forged, expired, another address, another
+        // version): the client will not take another Retry, so close with INVALID_TOKEN rather
+        // than let it time out.
         return this.close(version, dcid, clientScid, from, now, out, TransportError.INVALID_TOKEN);
       }
       // §8.1.3: any other invalid token: proceed as if the client had none.

@@ -8,9 +8,13 @@
  * - NEW_TOKEN tokens (§8.1.3), for a later connection: bound to the client's IP address only
  *   (its port is unlikely to repeat), valid for hours, unlinkable to the connection they came from.
  *
+ * Both kinds carry the QUIC version they belong to (RFC 9369 §5: tokens are specific to the
+ * version of the connection that provided them, after compatible negotiation the negotiated one;
+ * RFC 9369 §4.1: a Retry's token, the Retry's version), which the Acceptor checks.
+ *
  * Layout: kind (1) || nonce (12) || AES-256-GCM(kind || "quicscope token", payload) where payload =
  * issued-at (ms, 8) || address family (1) || address (4|16) || [Retry: port (2) || version (4) ||
- * ODCID (1+n) || Retry SCID (1+n)]. The kind is in the clear (§8.1.3 allows it) but authenticated, so a token of
+ * ODCID (1+n) || Retry SCID (1+n)] || [NEW_TOKEN: version (4), absent when minted without one]. The kind is in the clear (§8.1.3 allows it) but authenticated, so a token of
  * one kind can never pass as the other; the address is encrypted, so NEW_TOKEN tokens do not
  * reveal it (§8.1.3). A random nonce per token makes every token unique.
  */
@@ -62,6 +66,8 @@ export type TokenValidation =
   | {
       readonly valid: true;
       readonly kind: 'new_token';
+      /** The QUIC version of the connection that sent the NEW_TOKEN, or null when not bound. */
+      readonly version: number | null;
       readonly issuedAt: number;
       readonly id: string;
     }
@@ -185,9 +191,22 @@ export class TokenKey {
     });
   }
 
-  /** A NEW_TOKEN token (RFC 9000 §8.1.3) for `clientAddress` (its IP address only). */
-  mintNewToken(p: { clientAddress: TokenAddress; now: number }): Uint8Array {
-    return this.seal(LAYOUT_NEW_TOKEN, p.clientAddress, p.now, 0, () => {});
+  /**
+   * A NEW_TOKEN token (RFC 9000 §8.1.3) for `clientAddress` (its IP address only). Pass the
+   * connection's `version` (`conn.stats().version`): the token is then valid only for Initials
+   * of that version (RFC 9369 §5); without it, it is bound to no version.
+   */
+  mintNewToken(p: { clientAddress: TokenAddress; now: number; version?: number }): Uint8Array {
+    const version = p.version;
+    if (version === undefined) return this.seal(LAYOUT_NEW_TOKEN, p.clientAddress, p.now, 0, () => {});
+    if (!Number.isInteger(version) || version <= 0 || version > 0xffff_ffff)
+      throw new RangeError('bad version');
+    return this.seal(LAYOUT_NEW_TOKEN, p.clientAddress, p.now, 4, (out, q) => {
+      out[q++] = version >>> 24;
+      out[q++] = version >>> 16;
+      out[q++] = version >>> 8;
+      out[q] = version;
+    });
   }
 
   private seal(
@@ -267,6 +286,9 @@ export class TokenKey {
       if (scidLength > MAX_CID_LENGTH || p + scidLength !== plain.length)
         return { valid: false, reason: 'malformed' };
       retryScid = plain.slice(p, p + scidLength);
+    } else if (p + 4 === plain.length) {
+      version = readU32(plain, p);
+      if (version === 0) return { valid: false, reason: 'malformed' };
     } else if (p !== plain.length) return { valid: false, reason: 'malformed' };
 
     // RFC 9000 §8.1.4: the token must come from the address it was issued to.
@@ -291,6 +313,6 @@ export class TokenKey {
         issuedAt,
         id,
       };
-    return { valid: true, kind: 'new_token', issuedAt, id };
+    return { valid: true, kind: 'new_token', version: version === 0 ? null : version, issuedAt, id };
   }
 }

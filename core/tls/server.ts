@@ -90,6 +90,9 @@ export class ServerSession extends SessionBase {
       throw new RangeError(`ticket lifetime must be 0..${MAX_TICKET_LIFETIME} seconds`); // RFC 8446 §4.6.1
     }
     this.replayFilter = options.replayFilter ?? defaultReplayFilter;
+    const v = options.quicVersion;
+    if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 0xffff_ffff))
+      throw new RangeError(`bad QUIC version ${v}`);
   }
 
   /** The server speaks second: nothing to do until the ClientHello arrives. */
@@ -210,7 +213,8 @@ export class ServerSession extends SessionBase {
 
   /**
    * The first PSK identity that is one of our unexpired tickets, or null. Unknown or expired
-   * tickets are ignored: the handshake falls back to a full one (RFC 8446 §4.2.11).
+   * tickets are ignored: the handshake falls back to a full one (RFC 8446 §4.2.11); so are
+   * tickets issued by a connection of another QUIC version (RFC 9369 §5).
    */
   private findTicket(psks: OfferedPsks, now: number): FoundPsk | null {
     const n = Math.min(psks.identities.length, MAX_PSK_IDENTITIES_TRIED);
@@ -221,6 +225,8 @@ export class ServerSession extends SessionBase {
       const s = opened.state;
       const age = now - s.createdAt;
       if (age < 0 || age > s.lifetime * 1000 || cipherSuiteParams(s.cipherSuite) === undefined) continue;
+      // RFC 9369 §5: "Servers MUST validate the originating version of any session ticket".
+      if (s.quicVersion !== (this.options.quicVersion ?? 0)) continue;
       return { index, opened, obfuscatedAge: id.obfuscatedTicketAge };
     }
     return null;
@@ -426,6 +432,7 @@ export class ServerSession extends SessionBase {
       ageAdd,
       earlyData,
       appData: this.options.ticketAppData ?? EMPTY,
+      quicVersion: this.options.quicVersion ?? 0,
     });
     const nst = serializeHandshake({
       kind: 'new_session_ticket',

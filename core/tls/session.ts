@@ -46,6 +46,12 @@ export interface SessionTicket {
    * QUIC layer fills this in before storing the ticket.
    */
   transportParameters?: Uint8Array;
+  /**
+   * The QUIC version of the connection that issued the ticket (after compatible negotiation:
+   * the negotiated one); the QUIC layer fills it in. A ticket is never offered in another
+   * version (RFC 9369 §5). Absent when unknown (a ticket saved before versions were recorded).
+   */
+  quicVersion?: number;
 }
 
 export type TlsEvent =
@@ -128,6 +134,12 @@ export interface TlsServerOptions extends TlsOptions {
    */
   readonly ticketAppData?: Uint8Array;
   readonly acceptEarlyData?: (ticketAppData: Uint8Array) => boolean;
+  /**
+   * The QUIC version of this connection (the negotiated one), sealed into each ticket; a ticket
+   * issued in another version is not accepted: the handshake falls back to a full one (RFC
+   * 9369 §5). Default 0: the session is bound to no QUIC version (TLS-only tests).
+   */
+  readonly quicVersion?: number;
   /**
    * The anti-replay store for 0-RTT (single-use tickets, RFC 8446 §8.1), shared by the server
    * sessions of a process; default: the per-process `defaultReplayFilter`.

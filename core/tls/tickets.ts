@@ -7,6 +7,10 @@
  *   tickets): a bounded set of ticket identifiers already used for early data;
  * - the client's `SessionTicket` as bytes (`encodeSessionTicket` / `decodeSessionTicket`),
  *   so a CLI can keep it in a session file.
+ *
+ * Both carry the QUIC version of the connection that issued the ticket: tickets are specific to
+ * it (RFC 9369 §5), the server refuses one from another version and the client does not offer
+ * one (version-negotiation.ts `ticketForVersion`).
  */
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { Reader, Writer, toHex } from '../wire/buffer.ts';
@@ -51,9 +55,15 @@ export interface TicketState {
   readonly earlyData: boolean;
   /** The server's opaque application data (the QUIC layer's transport parameters). */
   readonly appData: Uint8Array;
+  /**
+   * The QUIC version of the connection that issued the ticket (RFC 9369 §5), filled in by the
+   * QUIC layer (TlsServerOptions.quicVersion); 0 when the session is not bound to one.
+   */
+  readonly quicVersion: number;
 }
 
-const TICKET_FORMAT = 1;
+/** Format 2 added the QUIC version; format 1 tickets no longer open (a full handshake follows). */
+const TICKET_FORMAT = 2;
 const NONCE_LENGTH = 12;
 const TAG_LENGTH = 16;
 const derivedKeys = new WeakMap<Uint8Array, Uint8Array>();
@@ -84,17 +94,19 @@ function fromLatin1(b: Uint8Array): string {
 
 /**
  * Seals `state` into an opaque ticket: format(1) || nonce(12) || AES-256-GCM(state) || tag(16),
- * the format byte as AAD. The random nonce makes each ticket unique; it is the ticket's
+ * the format byte as AAD; state = suite(2) || created(8) || lifetime(4) || age_add(4) ||
+ * early_data(1) || quic_version(4) || psk<1> || alpn<1> || app_data<2>. The random nonce makes each ticket unique; it is the ticket's
  * identifier for the replay filter.
  */
 export function sealTicket(provider: CryptoProvider, ticketKey: Uint8Array, state: TicketState): Uint8Array {
   const alpn = latin1(state.alpn);
-  const size = 2 + 8 + 4 + 4 + 1 + 1 + state.psk.length + 1 + alpn.length + 2 + state.appData.length;
+  const size = 2 + 8 + 4 + 4 + 1 + 4 + 1 + state.psk.length + 1 + alpn.length + 2 + state.appData.length;
   const w = new Writer(new Uint8Array(size));
   w.u16(state.cipherSuite);
   writeF64(w, state.createdAt);
   w.u32(state.lifetime).u32(state.ageAdd >>> 0);
   w.u8(state.earlyData ? 1 : 0);
+  w.u32(state.quicVersion >>> 0);
   w.vector(1, state.psk).vector(1, alpn).vector(2, state.appData);
   const nonce = provider.randomBytes(NONCE_LENGTH);
   const aad = Uint8Array.of(TICKET_FORMAT);
@@ -134,12 +146,13 @@ export function openTicket(
     const lifetime = r.u32();
     const ageAdd = r.u32();
     const earlyData = r.u8() === 1;
+    const quicVersion = r.u32();
     const psk = r.vector(1).slice();
     const alpn = fromLatin1(r.vector(1));
     const appData = r.vector(2).slice();
     if (!r.done) return null;
     return {
-      state: { cipherSuite, psk, alpn, createdAt, lifetime, ageAdd, earlyData, appData },
+      state: { cipherSuite, psk, alpn, createdAt, lifetime, ageAdd, earlyData, appData, quicVersion },
       id: toHex(nonce),
     };
   } catch {
@@ -230,11 +243,13 @@ export const defaultReplayFilter = new ReplayFilter();
 // The client's SessionTicket as bytes (for a --session-file).
 
 const MAGIC = [0x51, 0x53, 0x54, 0x4b]; // "QSTK"
-const SESSION_FORMAT = 1;
+/** Format 2 appends the QUIC version (u32, 0 = unknown); format 1 is still read (version unknown). */
+const SESSION_FORMAT = 2;
 
 /**
- * Encodes a client's SessionTicket as bytes: "QSTK", format 1, then every field (the server
- * name and transport parameters with a presence flag). The PSK is a secret: store it as one.
+ * Encodes a client's SessionTicket as bytes: "QSTK", format 2, then every field (the server
+ * name and transport parameters with a presence flag, the QUIC version last, 0 when unknown).
+ * The PSK is a secret: store it as one.
  */
 export function encodeSessionTicket(t: SessionTicket): Uint8Array {
   const sni = t.serverName === null ? null : new TextEncoder().encode(t.serverName);
@@ -256,7 +271,8 @@ export function encodeSessionTicket(t: SessionTicket): Uint8Array {
     8 +
     4 +
     1 +
-    (tp ? 2 + tp.length : 0);
+    (tp ? 2 + tp.length : 0) +
+    4;
   const w = new Writer(new Uint8Array(size));
   for (const m of MAGIC) w.u8(m);
   w.u8(SESSION_FORMAT);
@@ -268,16 +284,21 @@ export function encodeSessionTicket(t: SessionTicket): Uint8Array {
   w.u32(t.maxEarlyData >>> 0);
   if (tp) w.u8(1).vector(2, tp);
   else w.u8(0);
+  w.u32((t.quicVersion ?? 0) >>> 0);
   return w.buf;
 }
 
-/** Decodes `encodeSessionTicket`'s bytes; a RangeError says why a file is not a ticket. */
+/**
+ * Decodes `encodeSessionTicket`'s bytes (format 2, or format 1 whose QUIC version is unknown:
+ * `quicVersion` absent); a RangeError says why a file is not a ticket.
+ */
 export function decodeSessionTicket(bytes: Uint8Array): SessionTicket {
   const r = new Reader(bytes);
   try {
     for (const m of MAGIC) if (r.u8() !== m) throw new RangeError('not a quicscope session ticket');
     const format = r.u8();
-    if (format !== SESSION_FORMAT) throw new RangeError(`unknown session ticket format ${format}`);
+    if (format !== 1 && format !== SESSION_FORMAT)
+      throw new RangeError(`unknown session ticket format ${format}`);
     const serverName = r.u8() === 1 ? new TextDecoder().decode(r.vector(2)) : null;
     const alpn = fromLatin1(r.vector(1));
     const cipherSuite = r.u16();
@@ -288,6 +309,7 @@ export function decodeSessionTicket(bytes: Uint8Array): SessionTicket {
     const receivedAt = readF64(r);
     const maxEarlyData = r.u32();
     const transportParameters = r.u8() === 1 ? r.vector(2).slice() : undefined;
+    const quicVersion = format === 1 ? 0 : r.u32();
     if (!r.done) throw new RangeError('trailing bytes after the session ticket');
     const t: SessionTicket = {
       serverName,
@@ -301,6 +323,7 @@ export function decodeSessionTicket(bytes: Uint8Array): SessionTicket {
       maxEarlyData,
     };
     if (transportParameters !== undefined) t.transportParameters = transportParameters;
+    if (quicVersion !== 0) t.quicVersion = quicVersion;
     return t;
   } catch (e) {
     if (e instanceof RangeError) throw e;

@@ -8,8 +8,8 @@
 import { accept, connect } from '../../core/connection/connection.ts';
 import type { Connection } from '../../core/connection/connection.ts';
 import type { Config } from '../../core/connection/config.ts';
-import { buildRetry } from '../../core/connection/endpoint.ts';
 import type { Address, RecvInfo } from '../../core/connection/types.ts';
+import { buildRetryPacket } from '../../core/endpoint/retry.ts';
 import {
   negotiateVersion,
   VERSION_NEGOTIATION_RANDOM_BYTES,
@@ -81,7 +81,13 @@ export class VnServer implements StreamConnection {
       if (this.retryScid === null) {
         this.retryScid = this.rng.fill(new Uint8Array(CID_LENGTH));
         this.odcid = dcid;
-        const len = buildRetry(out, r.version, scid, this.retryScid, dcid, new Uint8Array([0x52, 1, 2, 3]));
+        const len = buildRetryPacket(out, {
+          version: r.version,
+          clientScid: scid,
+          odcid: dcid,
+          retryScid: this.retryScid,
+          token: new Uint8Array([0x52, 1, 2, 3]),
+        });
         this.retrySent++;
         this.queue.push({ bytes: out.slice(0, len), to: info.from });
         return false;

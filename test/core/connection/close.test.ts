@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectionState } from '../../../core/connection/connection.ts';
-import { buildStatelessResetFor } from '../../../core/connection/endpoint.ts';
+import { buildStatelessResetFor, statelessResetToken } from '../../../core/endpoint/index.ts';
 import { MemoryTracer } from '../../../core/trace/tracer.ts';
 import { TransportError } from '../../../core/wire/errors.ts';
 import { CLIENT_ADDR, Pair, SERVER_ADDR, configs } from './pair.ts';
@@ -107,7 +107,13 @@ describe('RFC 9000 §10.3 stateless reset', () => {
     p.settle();
     const server = connectionState(p.server!);
     const out = new Uint8Array(64);
-    const n = buildStatelessResetFor(out, p.client.destinationId(), server.config.statelessResetKey!, 43);
+    const token = statelessResetToken(
+      server.provider,
+      server.config.statelessResetKey!,
+      p.client.destinationId(),
+    );
+    // A 44-byte trigger: the reset is 42 or 43 bytes (RFC 9000 §10.3.3), the tail is the token.
+    const n = buildStatelessResetFor(out, 44, token, new Uint8Array(91).fill(0x41));
     p.client.recv(out.slice(0, n), { from: SERVER_ADDR, to: CLIENT_ADDR }, p.now);
     assert.equal(p.client.isDraining(), true);
     assert.equal(p.client.peerError()?.reason, 'stateless reset');

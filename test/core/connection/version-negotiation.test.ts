@@ -213,6 +213,89 @@ describe('RFC 9369 §5 tickets and 0-RTT across versions', () => {
     assert.equal(again.client.isResumed(), true);
   });
 
+  /** A client Config of `version` trusting the test CA, speaking only that version. */
+  function clientOf(version: number, early = true): Config {
+    const c = new Config(version);
+    c.setApplicationProtos(['test']);
+    c.setCaCertificates(testPki('ec-p256').root.pem);
+    if (early) c.enableEarlyData();
+    c.setPreferredVersions([version]);
+    return c;
+  }
+
+  it('a ticket remembers the QUIC version of the connection that issued it', () => {
+    const { ticket } = firstConnection();
+    assert.equal(ticket.quicVersion, QUIC_VERSION_1);
+  });
+
+  it('client: a ticket of another version is not offered (the server would have taken it)', () => {
+    const { cfg, ticket, now } = firstConnection();
+    // The server sealed v1 into the ticket; only the client's copy claims v2.
+    const claimsV2 = { ...ticket, quicVersion: QUIC_VERSION_2 };
+    const p = new Pair(cfg, 'localhost', { sessionTicket: claimsV2 }, now + 50);
+    assert.equal(p.client.isInEarlyData(), false, 'no 0-RTT without a ticket');
+    p.handshake();
+    assert.equal(p.client.isResumed(), false);
+    assert.equal(p.server!.isResumed(), false);
+    assert.equal(p.client.stats().version, QUIC_VERSION_1);
+  });
+
+  it('server: a v1 ticket offered in a v2 connection falls back to a full handshake, and back', () => {
+    const { cfg, ticket, now } = firstConnection();
+    // A client that believes the v1 ticket is a v2 one offers it; the server checks the version.
+    const p = new Pair(
+      { client: clientOf(QUIC_VERSION_2), server: cfg.server },
+      'localhost',
+      { sessionTicket: { ...ticket, quicVersion: QUIC_VERSION_2 } },
+      now + 50,
+    );
+    assert.equal(p.client.isInEarlyData(), true, 'the client offered the ticket with 0-RTT');
+    p.handshake();
+    assert.equal(p.client.stats().version, QUIC_VERSION_2);
+    assert.equal(p.server!.isResumed(), false);
+    assert.equal(p.client.isResumed(), false);
+    assert.equal(p.client.tlsInfo().earlyData, 'rejected');
+    p.runUntil(() => p.client.sessionTicket() !== null, 1000);
+    const v2Ticket = p.client.sessionTicket()!;
+    assert.equal(v2Ticket.quicVersion, QUIC_VERSION_2);
+    // The v2 ticket, claimed to be v1, offered in v1: refused the same way.
+    const back = new Pair(
+      { client: clientOf(QUIC_VERSION_1), server: cfg.server },
+      'localhost',
+      { sessionTicket: { ...v2Ticket, quicVersion: QUIC_VERSION_1 } },
+      p.now + 50,
+    );
+    assert.equal(back.client.isInEarlyData(), true);
+    back.handshake();
+    assert.equal(back.server!.isResumed(), false);
+    // Honestly labelled, the v2 ticket resumes a v2 connection.
+    const v2 = new Pair(
+      { client: clientOf(QUIC_VERSION_2), server: cfg.server },
+      'localhost',
+      { sessionTicket: v2Ticket },
+      back.now + 50,
+    );
+    v2.handshake();
+    assert.equal(v2.server!.isResumed(), true);
+  });
+
+  it('after compatible negotiation v1 → v2 a v1 ticket is refused; the new ticket is a v2 one', () => {
+    const { cfg, ticket, now } = firstConnection();
+    cfg.server.setPreferredVersions([QUIC_VERSION_2, QUIC_VERSION_1]);
+    // No 0-RTT offered, so the server switches to v2 (RFC 9368 §2.3) and refuses the v1 ticket.
+    const client = clientOf(QUIC_VERSION_1, false);
+    client.setPreferredVersions([QUIC_VERSION_1, QUIC_VERSION_2]);
+    const p = new Pair({ client, server: cfg.server }, 'localhost', { sessionTicket: ticket }, now + 50);
+    p.handshake();
+    assert.equal(p.server!.stats().compatibleVersionSwitch, true);
+    assert.equal(p.client.stats().version, QUIC_VERSION_2);
+    assert.equal(p.server!.isResumed(), false);
+    assert.equal(p.client.isResumed(), false);
+    p.runUntil(() => p.client.sessionTicket() !== ticket && p.client.sessionTicket() !== null, 1000);
+    // RFC 9369 §5: "any resulting session ticket maps to the negotiated version".
+    assert.equal(p.client.sessionTicket()?.quicVersion, QUIC_VERSION_2);
+  });
+
   it('a server that prefers v2 does not switch a client offering 0-RTT (RFC 9368 §7.3)', () => {
     const { cfg, ticket, now } = firstConnection();
     cfg.server.setPreferredVersions([QUIC_VERSION_2, QUIC_VERSION_1]);

@@ -5,19 +5,56 @@ import { verifyRetry } from '../../../core/crypto/retry.ts';
 import { Acceptor } from '../../../core/endpoint/acceptor.ts';
 import { ResponseRateLimiter, statelessResetToken } from '../../../core/endpoint/stateless-reset.ts';
 import { TokenKey } from '../../../core/endpoint/token.ts';
+import { MemoryTracer } from '../../../core/trace/tracer.ts';
+import { Writer } from '../../../core/wire/buffer.ts';
 import { TransportError } from '../../../core/wire/errors.ts';
 import { parseDatagramRouting, parseHeader } from '../../../core/wire/packet.ts';
-import { statelessResetTokenCandidate } from '../../../core/wire/packet-write.ts';
+import {
+  patchLength,
+  statelessResetTokenCandidate,
+  writeLongHeader,
+} from '../../../core/wire/packet-write.ts';
 import { QUIC_VERSION_1, QUIC_VERSION_2 } from '../../../core/wire/version.ts';
 import { CLIENT_ADDR, Link, MiniServer, testConfigs } from './mini-server.ts';
 
 const RESET_KEY = new Uint8Array(32).fill(0x42);
 const TOKEN_KEY = new TokenKey(new Uint8Array(32).fill(0x17));
 
-function server(options: { retry?: boolean; limiter?: ResponseRateLimiter; version?: number } = {}) {
+function server(
+  options: { retry?: boolean; limiter?: ResponseRateLimiter; version?: number; accepts?: number[] } = {},
+) {
+  const { accepts, ...rest } = options;
   const { client, server: serverConfig } = testConfigs(options.version);
-  const s = new MiniServer(serverConfig, { statelessResetKey: RESET_KEY, tokenKey: TOKEN_KEY, ...options });
+  if (accepts !== undefined) serverConfig.setPreferredVersions(accepts);
+  const s = new MiniServer(serverConfig, { statelessResetKey: RESET_KEY, tokenKey: TOKEN_KEY, ...rest });
   return { s, clientConfig: client };
+}
+
+const NOW = 1_700_000_000_000;
+
+/**
+ * A 1200-byte datagram holding a client Initial's header (routing fields only: the Acceptor
+ * decides on them without decrypting), of `version`, to `dcid`, carrying `token`.
+ */
+function initialDatagram(version: number, dcid: Uint8Array, token: Uint8Array, size = 1200): Uint8Array {
+  const d = new Uint8Array(size);
+  const w = new Writer(d);
+  const pnOffset = writeLongHeader(w, {
+    type: 'initial',
+    version,
+    dcid,
+    scid: new Uint8Array(8).fill(0xc1),
+    token,
+    pnLength: 1,
+    pn: 0,
+    payloadLength: 0,
+  });
+  patchLength(d, pnOffset - 2, size - pnOffset);
+  return d;
+}
+
+function decideOn(s: MiniServer, d: Uint8Array, now = NOW) {
+  return s.acceptor.decide(d, parseDatagramRouting(d, 8), CLIENT_ADDR, now, new Uint8Array(1500), true);
 }
 
 function established(link: Link): boolean {
@@ -284,6 +321,142 @@ describe('RFC 9000 §6.1 Version Negotiation at the server', () => {
     assert.ok(h.type === 'version_negotiation' && h.versions.includes(QUIC_VERSION_1));
     assert.deepEqual(s.receive(d.subarray(0, 1199), CLIENT_ADDR, 0), []);
     assert.deepEqual(s.decisions.at(-1), { kind: 'drop', reason: 'unsupported_version_too_small' });
+  });
+});
+
+describe('RFC 9000 §6.1 Version Negotiation for a version the server Config does not accept', () => {
+  it('a v1 Initial to a server accepting only v2 gets VN listing v2; the client starts again in v2', () => {
+    const { s, clientConfig } = server({ accepts: [QUIC_VERSION_2] });
+    const link = new Link(s, clientConfig);
+    assert.equal(
+      link.run(() => established(link)),
+      true,
+    );
+    const d = s.decisions[0];
+    assert.ok(d.kind === 'respond' && d.packet === 'version_negotiation');
+    const vn = parseHeader(link.toClient[0], 0, 0);
+    assert.ok(vn.type === 'version_negotiation');
+    assert.ok(vn.versions.includes(QUIC_VERSION_2));
+    assert.equal(vn.versions.includes(QUIC_VERSION_1), false);
+    assert.equal(s.connections.length, 1);
+    assert.equal(link.client.stats().versionNegotiationSeen, true);
+    assert.equal(link.client.stats().version, QUIC_VERSION_2);
+    assert.equal(s.connections[0].stats().version, QUIC_VERSION_2);
+  });
+
+  it('a v2 Initial to a server accepting only v1 gets VN listing v1; a 1199-byte one is dropped', () => {
+    const { s } = server({ accepts: [QUIC_VERSION_1] });
+    const dcid = new Uint8Array(8).fill(0xdc);
+    const d = decideOn(s, initialDatagram(QUIC_VERSION_2, dcid, new Uint8Array(0)));
+    assert.ok(d.kind === 'respond' && d.packet === 'version_negotiation');
+    const small = decideOn(s, initialDatagram(QUIC_VERSION_2, dcid, new Uint8Array(0), 1199));
+    assert.deepEqual(small, { kind: 'drop', reason: 'unsupported_version_too_small' });
+    // The version it accepts is accepted.
+    assert.equal(decideOn(s, initialDatagram(QUIC_VERSION_1, dcid, new Uint8Array(0))).kind, 'accept');
+  });
+});
+
+describe('RFC 9369 §5 tokens are specific to the QUIC version that issued them', () => {
+  const dcid = new Uint8Array(8).fill(0xdc);
+
+  it('a NEW_TOKEN token from a v1 connection is ignored in a v2 Initial, and vice versa', () => {
+    for (const [issued, used] of [
+      [QUIC_VERSION_1, QUIC_VERSION_2],
+      [QUIC_VERSION_2, QUIC_VERSION_1],
+    ]) {
+      const { s } = server();
+      const token = TOKEN_KEY.mintNewToken({ clientAddress: CLIENT_ADDR, now: NOW - 1000, version: issued });
+      const other = decideOn(s, initialDatagram(used, dcid, token));
+      assert.ok(other.kind === 'accept' && other.token === 'none' && !other.addressValidated);
+      const same = decideOn(s, initialDatagram(issued, dcid, token));
+      assert.ok(same.kind === 'accept' && same.token === 'new_token' && same.addressValidated);
+      // With Retry on, the token of another version is as good as none: a Retry.
+      const { s: retrying } = server({ retry: true });
+      const r = decideOn(retrying, initialDatagram(used, dcid, token));
+      assert.ok(r.kind === 'respond' && r.packet === 'retry');
+    }
+  });
+
+  it('a Retry token from a v1 Retry in a v2 Initial closes with INVALID_TOKEN (RFC 9000 §8.1.2)', () => {
+    const { s } = server({ retry: true });
+    const token = TOKEN_KEY.mintRetryToken({
+      odcid: new Uint8Array(8).fill(0x0d),
+      retryScid: dcid,
+      clientAddress: CLIENT_ADDR,
+      now: NOW,
+      version: QUIC_VERSION_1,
+    });
+    const v2 = decideOn(s, initialDatagram(QUIC_VERSION_2, dcid, token));
+    assert.ok(v2.kind === 'respond' && v2.packet === 'invalid_token');
+    const v1 = decideOn(s, initialDatagram(QUIC_VERSION_1, dcid, token));
+    assert.ok(v1.kind === 'accept' && v1.token === 'retry' && v1.addressValidated);
+  });
+
+  it('end to end: the NEW_TOKEN of a v1 connection validates the next v1 connection, not a v2 one', () => {
+    const { s, clientConfig } = server({ retry: true });
+    const first = new Link(s, clientConfig);
+    first.run(() => established(first));
+    const conn = s.connections[0];
+    conn.sendNewToken(
+      TOKEN_KEY.mintNewToken({ clientAddress: CLIENT_ADDR, now: first.now, version: conn.stats().version }),
+    );
+    first.run(() => first.client.newToken() !== null);
+    const token = first.client.newToken()!;
+    const { client: v2Client } = testConfigs(QUIC_VERSION_2);
+    const v2 = new Link(s, v2Client, { token });
+    v2.now = first.now + 10;
+    const [v2First] = v2.clientDatagrams();
+    s.receive(v2First, CLIENT_ADDR, v2.now);
+    assert.ok(s.decisions.at(-1)?.kind === 'respond', 'a Retry: the v1 token is ignored');
+    const v1 = new Link(s, clientConfig, { token });
+    v1.now = first.now + 20;
+    assert.equal(
+      v1.run(() => v1.client.isEstablished()),
+      true,
+    );
+    const d = s.decisions.at(-1)!;
+    assert.ok(d.kind === 'accept' && d.token === 'new_token' && d.addressValidated);
+  });
+});
+
+describe('RFC 9000 §8.1 a NEW_TOKEN token validates the address: no 3x limit', () => {
+  /**
+   * The client's first flight reaches the server, nothing after it (no client Handshake
+   * packet validates the address): returns the server's bytes sent and received once its
+   * retransmissions (PTO) stop or 12 timers have fired.
+   */
+  function serverBudget(token: Uint8Array | null) {
+    const { s, clientConfig } = server();
+    const tracer = new MemoryTracer();
+    s.config.setTracer(tracer);
+    const link = new Link(s, clientConfig, token === null ? {} : { token });
+    let now = link.now;
+    for (const d of link.clientDatagrams()) s.receive(d, CLIENT_ADDR, now);
+    const conn = s.connections[0];
+    for (let i = 0; i < 12; i++) {
+      const t = conn.timeout();
+      if (t === null || conn.isClosed()) break;
+      now = t;
+      conn.onTimeout(now);
+      s.drain(conn, now);
+    }
+    const st = conn.stats();
+    return { sent: st.bytesSent, received: st.bytesReceived, tracer };
+  }
+
+  it('with a valid NEW_TOKEN token the server sends more than 3x what it received', () => {
+    const token = TOKEN_KEY.mintNewToken({
+      clientAddress: CLIENT_ADDR,
+      now: NOW - 1000,
+      version: QUIC_VERSION_1,
+    });
+    const v = serverBudget(token);
+    assert.ok(v.sent > 3 * v.received, `sent ${v.sent} for ${v.received} received`);
+    assert.ok(v.tracer.find('quic:connection_state_updated', (e) => e.new === 'peer_validated'));
+    // Without a token, the same server stays within 3x (RFC 9000 §8.1).
+    const n = serverBudget(null);
+    assert.ok(n.sent <= 3 * n.received, `sent ${n.sent} for ${n.received} received`);
+    assert.ok(n.sent < v.sent);
   });
 });
 

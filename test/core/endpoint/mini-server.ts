@@ -45,7 +45,8 @@ export class MiniServer {
     readonly config: Config,
     options: Omit<AcceptorOptions, 'cidLength'>,
   ) {
-    this.acceptor = new Acceptor({ cidLength: 8, ...options });
+    // The versions the server accepts are its Config's (RFC 9000 §6.1: others get VN).
+    this.acceptor = new Acceptor({ cidLength: 8, versions: config.supportedVersions(), ...options });
     this.router = new CidRouter(8);
     if (options.statelessResetKey !== null) config.setStatelessResetKey(options.statelessResetKey);
   }
@@ -65,7 +66,9 @@ export class MiniServer {
       this.decisions.push(d);
       if (d.kind === 'drop') return [];
       if (d.kind === 'respond') return [this.out.slice(0, d.length)];
-      conn = accept(d.scid, d.odcid, SERVER_ADDR, from, this.config, now);
+      conn = accept(d.scid, d.odcid, SERVER_ADDR, from, this.config, now, {
+        addressValidated: d.addressValidated,
+      });
       this.connections.push(conn);
       this.router.add(d.scid, conn);
       this.router.add(d.dcid, conn);

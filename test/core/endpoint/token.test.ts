@@ -127,6 +127,21 @@ describe('RFC 9000 §8.1.3 NEW_TOKEN tokens', () => {
     assert.ok(va.valid && vb.valid && va.id !== vb.id);
   });
 
+  it('RFC 9369 §5: carry the QUIC version of the connection that sent them, or none', () => {
+    for (const version of [0x00000001, 0x6b3343cf, 0xffffffff]) {
+      const v = key.validateToken(
+        key.mintNewToken({ clientAddress: CLIENT, now: NOW, version }),
+        CLIENT,
+        NOW,
+      );
+      assert.ok(v.valid && v.kind === 'new_token' && v.version === version);
+    }
+    const unbound = key.validateToken(key.mintNewToken({ clientAddress: CLIENT, now: NOW }), CLIENT, NOW);
+    assert.ok(unbound.valid && unbound.kind === 'new_token' && unbound.version === null);
+    for (const version of [0, -1, 1.5, 2 ** 32])
+      assert.throws(() => key.mintNewToken({ clientAddress: CLIENT, now: NOW, version }), RangeError);
+  });
+
   it('treat an IPv4-mapped IPv6 address as the IPv4 address', () => {
     const token = key.mintNewToken({ clientAddress: { address: '::ffff:192.0.2.7', port: 1 }, now: NOW });
     assert.equal(reason(key.validateToken(token, CLIENT, NOW)), 'valid new_token');

@@ -182,6 +182,29 @@ describe('RFC 8446 §2.2 resumption with a PSK (psk_dhe_ke)', () => {
     assert.equal(earlyEvent(pair, 'server').reason, 'no PSK accepted');
   });
 
+  it('RFC 9369 §5: a ticket issued in one QUIC version falls back to a full handshake in another', () => {
+    const V1 = 0x00000001;
+    const V2 = 0x6b3343cf;
+    for (const [issued, used] of [
+      [V1, V2],
+      [V2, V1],
+      [V1, undefined],
+    ] as const) {
+      const t = firstTicket({ quicVersion: issued });
+      const pair = resume(t, { server: { quicVersion: used } });
+      assert.equal(pair.server.resumed, false, `issued in ${issued}, offered in ${used}`);
+      assert.equal(pair.client.resumed, false);
+      assert.ok(messagesOf(pair.serverEvents).includes('sent:certificate'));
+      assert.equal(earlyEvent(pair, 'server').reason, 'no PSK accepted');
+      // The new connection's ticket belongs to its own version.
+      const again = resume(ticketOf(pair), { server: { quicVersion: used } });
+      assert.equal(again.server.resumed, true);
+    }
+    const same = resume(firstTicket({ quicVersion: V2 }), { server: { quicVersion: V2 } });
+    assert.equal(same.server.resumed, true);
+    assert.equal(earlyEvent(same, 'server').status, 'accepted');
+  });
+
   it('falls back to a full handshake when the server finds the ticket expired', () => {
     const t = firstTicket({ ticketLifetime: 10 });
     // The client believes the ticket lives longer than the server sealed it for.

@@ -25,6 +25,7 @@ const STATE: TicketState = {
   ageAdd: 0xfedcba98,
   earlyData: true,
   appData: Uint8Array.of(1, 2, 3),
+  quicVersion: 0x6b3343cf,
 };
 
 describe('RFC 8446 §4.6.1 server tickets (sealed, stateless)', () => {
@@ -58,6 +59,18 @@ describe('RFC 8446 §4.6.1 server tickets (sealed, stateless)', () => {
     }
     assert.equal(openTicket(nodeProvider, KEY, t.subarray(0, t.length - 1)), null);
     assert.equal(openTicket(nodeProvider, KEY, new Uint8Array(0)), null);
+  });
+
+  it('RFC 9369 §5: seals the QUIC version; a format 1 ticket (no version) no longer opens', () => {
+    for (const quicVersion of [0, 1, 0x6b3343cf, 0xffffffff]) {
+      const opened = openTicket(nodeProvider, KEY, sealTicket(nodeProvider, KEY, { ...STATE, quicVersion }));
+      assert.equal(opened?.state.quicVersion, quicVersion);
+    }
+    const t = sealTicket(nodeProvider, KEY, STATE);
+    assert.equal(t[0], 2, 'format 2');
+    const old = t.slice();
+    old[0] = 1;
+    assert.equal(openTicket(nodeProvider, KEY, old), null);
   });
 
   it('property: arbitrary bytes never open and never throw', () => {
@@ -106,15 +119,42 @@ describe('SessionTicket as bytes (for a --session-file)', () => {
       receivedAt: fc.double({ noNaN: true, noDefaultInfinity: true }),
       maxEarlyData: fc.constantFrom(0, 0xffffffff),
       transportParameters: fc.option(fc.uint8Array({ maxLength: 100 }), { nil: undefined }),
+      quicVersion: fc.option(fc.integer({ min: 1, max: 0xffffffff }), { nil: undefined }),
     });
     fc.assert(
       fc.property(ticket, (t) => {
         const clean = { ...t } as SessionTicket;
         if (t.transportParameters === undefined)
           delete (clean as { transportParameters?: Uint8Array }).transportParameters;
+        if (t.quicVersion === undefined) delete (clean as { quicVersion?: number }).quicVersion;
         assert.deepEqual(decodeSessionTicket(encodeSessionTicket(clean)), clean);
       }),
     );
+  });
+
+  it('RFC 9369 §5: format 2 keeps the QUIC version; format 1 still decodes, its version unknown', () => {
+    const t: SessionTicket = {
+      serverName: 'localhost',
+      alpn: 'h3',
+      cipherSuite: 0x1301,
+      psk: new Uint8Array(32).fill(5),
+      ticket: Uint8Array.of(1, 2),
+      lifetime: 10,
+      ageAdd: 1,
+      receivedAt: 0,
+      maxEarlyData: 0,
+      quicVersion: 0x6b3343cf,
+    };
+    const bytes = encodeSessionTicket(t);
+    assert.equal(bytes[4], 2, 'format 2');
+    assert.equal(decodeSessionTicket(bytes).quicVersion, 0x6b3343cf);
+    // Format 1 is format 2 without the version at the end.
+    const v1 = bytes.slice(0, bytes.length - 4);
+    v1[4] = 1;
+    const back = decodeSessionTicket(v1);
+    assert.equal('quicVersion' in back, false);
+    const { quicVersion: _v, ...rest } = t;
+    assert.deepEqual(back, rest);
   });
 
   it('rejects other files, other formats and truncated tickets with a RangeError', () => {
@@ -130,9 +170,9 @@ describe('SessionTicket as bytes (for a --session-file)', () => {
       maxEarlyData: 0,
     });
     assert.throws(() => decodeSessionTicket(new TextEncoder().encode('{"json":true}')), RangeError);
-    const v2 = good.slice();
-    v2[4] = 2;
-    assert.throws(() => decodeSessionTicket(v2), /format 2/);
+    const v3 = good.slice();
+    v3[4] = 3;
+    assert.throws(() => decodeSessionTicket(v3), /format 3/);
     for (let n = 0; n < good.length; n++)
       assert.throws(() => decodeSessionTicket(good.subarray(0, n)), RangeError);
     const longer = new Uint8Array(good.length + 1);
