@@ -20,8 +20,11 @@
 import type { AnyTraceEvent, ParametersSet, StreamState } from '../../core/trace/index.ts';
 import type { ConnectionStats } from '../../core/connection/types.ts';
 
-/** Bumped on any incompatible change; the web transport checks it in its hello message. */
-export const CONTRACT_VERSION = 1;
+/**
+ * Bumped on any incompatible change; the web transport checks it in its hello message.
+ * 2: series and request bodies travel as deltas; `sessionSnapshot`.
+ */
+export const CONTRACT_VERSION = 2;
 
 // ---------------------------------------------------------------------------------------------
 // Small shared types
@@ -216,6 +219,13 @@ export interface RequestMap {
   startLocalServer: { args: Record<string, never>; result: LocalServerInfo };
   listPresets: { args: Record<string, never>; result: Preset[] };
   recentTargets: { args: Record<string, never>; result: RecentTarget[] };
+  /**
+   * Everything the window shows about a session now, as one batch with `snapshot: true` (whole
+   * series, every stream and request row, the handshake, the state and error; no qlog events). A
+   * window asks when it starts following a session (a new window, a reload, a reconnect) and when
+   * it missed batches (a gap in `seq`): the batches after it (higher `seq`) apply on top of it.
+   */
+  sessionSnapshot: { args: { sessionId: SessionId }; result: SessionBatch };
 }
 
 /** A request name. */
@@ -243,6 +253,7 @@ export const REQUEST_NAMES: readonly RequestName[] = [
   'startLocalServer',
   'listPresets',
   'recentTargets',
+  'sessionSnapshot',
 ];
 
 /** Whether `name` is a request of the contract. */
@@ -363,15 +374,31 @@ export const SERIES_NAMES: readonly SeriesName[] = [
 /** One chart point: time (ms since session start) and value. */
 export type SeriesPoint = [time: number, value: number];
 
-/** Most points a series has in a batch: longer series are downsampled with LTTB. */
+/** Points a series has after main/ downsampled the window's copy (LTTB), and in a summary export. */
 export const MAX_SERIES_POINTS = 400;
 
 /**
- * Series that changed since the previous series update, each COMPLETE (from time 0) and
- * downsampled to at most MAX_SERIES_POINTS points: the window replaces its copy; absent names did
- * not change. Series ride in at most 4 batches a second (the other batches carry `{}`).
+ * Most points of the window's copy of a series: appended points grow it to this, then main/
+ * downsamples it to MAX_SERIES_POINTS with LTTB and sends it whole (`reset`).
  */
-export type SeriesUpdate = Partial<Record<SeriesName, SeriesPoint[]>>;
+export const MAX_WINDOW_SERIES_POINTS = 2 * MAX_SERIES_POINTS;
+
+/** Whole series, each sorted by time: what the window holds (at most MAX_WINDOW_SERIES_POINTS each). */
+export type SeriesData = Partial<Record<SeriesName, SeriesPoint[]>>;
+
+/**
+ * How one series changed since the previous batch that carried it. `reset: false`: append `points`
+ * (in time order; a first point at the time of the window's last point replaces that point).
+ * `reset: true`: `points` are the whole series (main/ downsampled the history, or a snapshot).
+ * The window's copy and main/'s record of it stay identical, point for point.
+ */
+export interface SeriesDelta {
+  reset: boolean;
+  points: SeriesPoint[];
+}
+
+/** The series that changed (absent names did not); carried in at most 4 batches a second. */
+export type SeriesUpdate = Partial<Record<SeriesName, SeriesDelta>>;
 
 /** One row of the stream table (RFC 9000 §3 states, qlog StreamState names). */
 export interface StreamRow {
@@ -420,6 +447,18 @@ export interface H3RequestRow {
   /** Why it failed (stream reset with an H3 error name, connection closed...). */
   error: string | null;
 }
+
+/**
+ * A request row's body in a batch when the previewed bytes are those the window already has
+ * (the preview is full, or nothing arrived): only the total size moved.
+ */
+export interface PayloadGrowth {
+  size: number;
+  previewUnchanged: true;
+}
+
+/** A request row as batches carry it: the body preview is left out while it does not change. */
+export type H3RequestUpdate = Omit<H3RequestRow, 'body'> & { body: PayloadPreview | PayloadGrowth };
 
 /** A DATAGRAM frame the peer sent (RFC 9221). */
 export interface DatagramRow {
@@ -503,7 +542,7 @@ export interface HandshakeInfo {
  */
 export interface SessionBatch {
   sessionId: SessionId;
-  /** 0, 1, 2... per session; a gap means the window missed batches (e.g. it reconnected). */
+  /** 0, 1, 2... per session; a gap means the window missed batches (it then asks for a `sessionSnapshot`). */
   seq: number;
   /** ms since session start when the batch was made. */
   time: number;
@@ -516,7 +555,7 @@ export interface SessionBatch {
   /** Rows that changed since the previous batch (the window upserts by id). */
   streams: StreamRow[];
   /** Requests that changed since the previous batch (upsert by requestId). */
-  requests: H3RequestRow[];
+  requests: H3RequestUpdate[];
   /** DATAGRAM frames received since the previous batch. */
   datagrams: DatagramRow[];
   /** Present when it changed. */
@@ -525,6 +564,11 @@ export interface SessionBatch {
   error?: SessionError;
   /** The connection's counters now (null before the connection exists). */
   stats: ConnectionStats | null;
+  /**
+   * Present (true) on the answer of `sessionSnapshot`: series are whole (`reset`), `streams` and
+   * `requests` list every row, `handshake` is present; `seq` is the last batch it includes.
+   */
+  snapshot?: true;
 }
 
 /** The most batches a session sends per second. */

@@ -104,6 +104,7 @@ export class Dispatcher {
       startLocalServer: () => m.startLocalServer(),
       listPresets: () => m.listPresets(),
       recentTargets: () => m.recentTargets(),
+      sessionSnapshot: (a) => m.get(sessionId(a)).snapshot(),
     };
   }
 

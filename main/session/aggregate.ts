@@ -8,6 +8,7 @@
 import type { HandshakeInfo, StreamRow, TimelineEntry, TlsMessageRow } from '../ipc/contract.ts';
 import type { AnyTraceEvent, ParametersSet, QlogFrame } from '../../core/trace/index.ts';
 import type { ConnectionStats } from '../../core/connection/types.ts';
+import type { StreamStats } from '../../core/connection/stream-stats.ts';
 import { SeriesStore } from './series.ts';
 
 /** Least time between two updates of a row whose counters alone moved (ms): a transfer moves them all the time. */
@@ -366,6 +367,55 @@ export class SessionAggregate {
     return this.rows.values();
   }
 
+  /**
+   * Copies a stream's live counters (Connection.streamStats) into its row (created if new); true
+   * when they moved. States come from quic:stream_state_updated, in order; only counters are read.
+   */
+  refreshRow(st: StreamStats): boolean {
+    const r = this.row(st.id);
+    let moved = false;
+    const send = st.send;
+    if (send !== null) {
+      if (
+        r.bytesSent !== send.bytesSent ||
+        r.bytesAcked !== send.bytesAcked ||
+        r.sendCredit !== send.credit ||
+        r.finSent !== send.finSent ||
+        r.resetSent !== send.resetCode ||
+        r.stopReceived !== send.stopSendingCode
+      ) {
+        r.bytesSent = send.bytesSent;
+        r.bytesAcked = send.bytesAcked;
+        r.sendCredit = send.credit;
+        r.finSent = send.finSent;
+        r.resetSent = send.resetCode;
+        r.stopReceived = send.stopSendingCode;
+        moved = true;
+      }
+    }
+    const recv = st.recv;
+    if (recv !== null) {
+      if (
+        r.bytesReceived !== recv.bytesReceived ||
+        r.finReceived !== recv.finReceived ||
+        r.resetReceived !== recv.resetCode ||
+        r.stopSent !== recv.stopCode
+      ) {
+        r.bytesReceived = recv.bytesReceived;
+        r.finReceived = recv.finReceived;
+        r.resetReceived = recv.resetCode;
+        r.stopSent = recv.stopCode;
+        moved = true;
+      }
+    }
+    return moved;
+  }
+
+  /** Every row (copies), oldest ID first, for a snapshot; the changed-row sets are left alone. */
+  snapshotRows(): StreamRow[] {
+    return [...this.rows.keys()].sort((a, b) => a - b).map((id) => copyRow(this.rows.get(id) as StreamRow));
+  }
+
   /** The changed rows (copies), oldest ID first; progress-only rows at most every PROGRESS_INTERVAL ms. */
   takeRows(now = Infinity): StreamRow[] {
     if (this.progressRows.size > 0 && now - this.lastProgress >= PROGRESS_INTERVAL) {
@@ -377,10 +427,7 @@ export class SessionAggregate {
     const ids = [...this.dirtyRows].sort((a, b) => a - b);
     this.dirtyRows.clear();
     for (const id of ids) this.progressRows.delete(id);
-    return ids.map((id) => {
-      const r = this.rows.get(id) as StreamRow;
-      return { ...r, received: r.received === null ? null : { ...r.received } };
-    });
+    return ids.map((id) => copyRow(this.rows.get(id) as StreamRow));
   }
 
   // ---- stats samples ----
@@ -418,6 +465,10 @@ export class SessionAggregate {
     } else return;
     this.lastSample = { time: t, sent: stats.bytesSent, received: stats.bytesReceived };
   }
+}
+
+function copyRow(r: StreamRow): StreamRow {
+  return { ...r, received: r.received === null ? null : { ...r.received } };
 }
 
 const TLS_LABELS: Record<string, string> = {

@@ -58,6 +58,11 @@ export class PreviewBuffer {
     this.kept += take;
   }
 
+  /** How many bytes are kept (at most `limit`). */
+  get keptLength(): number {
+    return this.kept;
+  }
+
   /** The kept bytes (a view). */
   bytes(): Uint8Array {
     return this.buf.subarray(0, this.kept);

@@ -14,10 +14,9 @@ import type { FieldLine } from '../../core/h3/qpack/decoder.ts';
 import { H3StreamError } from '../../core/h3/request.ts';
 import { QuicClientEndpoint } from '../endpoint/client.ts';
 import { clock } from '../endpoint/udp.ts';
-import type { H3RequestInit, H3RequestRow, Payload } from '../ipc/contract.ts';
+import type { H3RequestInit, H3RequestRow, H3RequestUpdate, Payload } from '../ipc/contract.ts';
 import { PROGRESS_INTERVAL } from './aggregate.ts';
 import { RequestFailure } from './failure.ts';
-import { nextLocalStreamId, streamExists } from './internals.ts';
 import { decodePayload, PreviewBuffer, previewOf } from './payload.ts';
 import type { Session } from './session.ts';
 import { authorityOf } from './target.ts';
@@ -30,6 +29,9 @@ const MAX_REQUESTS = 1000;
 interface RequestState {
   row: H3RequestRow;
   body: PreviewBuffer;
+  /** The body preview the last batch carried: kept length and truncation (-1: none yet). */
+  sentKept: number;
+  sentTruncated: boolean;
 }
 
 /** Bytes waiting for flow control on one stream. */
@@ -57,6 +59,8 @@ export class SessionIo {
   private readonly queues = new Map<number, WriteQueue>();
   private readonly previews = new Map<number, PreviewBuffer>();
   private readonly scratch = new Uint8Array(64 * 1024);
+  /** The IDs our next raw streams get (RFC 9000 §2.1: client bidi 0, 4, 8...; uni 2, 6, 10...). */
+  private readonly nextStream = { bidi: 0, uni: 2 };
 
   constructor(private readonly session: Session) {}
 
@@ -239,17 +243,29 @@ export class SessionIo {
     }
   }
 
-  /** The request rows that changed since the last call (copies); body progress at most every PROGRESS_INTERVAL ms. */
-  takeRequests(now = Infinity): H3RequestRow[] {
+  /**
+   * The request rows that changed since the last call (copies); body progress at most every
+   * PROGRESS_INTERVAL ms. A body preview the previous update already carried is left out
+   * (PayloadGrowth): once it is full only the size moves, and it is 128 KiB of hex.
+   */
+  takeRequests(now = Infinity): H3RequestUpdate[] {
     if (this.progressed.size > 0 && now - this.lastProgress >= PROGRESS_INTERVAL) {
       for (const r of this.progressed) this.changed.add(r);
       this.progressed.clear();
       this.lastProgress = now;
     }
     if (this.changed.size === 0) return [];
-    const out: H3RequestRow[] = [];
+    const out: H3RequestUpdate[] = [];
     for (const r of this.changed) {
-      out.push({ ...r.row, headers: [...r.row.headers], body: r.body.preview() });
+      const b = r.body;
+      const truncated = b.size > b.keptLength;
+      const body =
+        r.sentKept === b.keptLength && r.sentTruncated === truncated
+          ? { size: b.size, previewUnchanged: true as const }
+          : b.preview();
+      r.sentKept = b.keptLength;
+      r.sentTruncated = truncated;
+      out.push({ ...r.row, headers: [...r.row.headers], body });
       this.progressed.delete(r);
     }
     this.changed.clear();
@@ -263,7 +279,11 @@ export class SessionIo {
 
   /** Every request row kept (for the summary export). */
   allRequests(): H3RequestRow[] {
-    return [...this.requests.values()].map((r) => ({ ...r.row, body: r.body.preview() }));
+    return [...this.requests.values()].map((r) => ({
+      ...r.row,
+      headers: [...r.row.headers],
+      body: r.body.preview(),
+    }));
   }
 
   // ---- actions ----
@@ -276,13 +296,14 @@ export class SessionIo {
         'unsupported',
         'an HTTP/3 session’s streams belong to HTTP/3: send a request, or connect with another ALPN for raw streams',
       );
-    const id = nextLocalStreamId(conn, direction);
+    const id = this.nextStream[direction];
     conn.streamSend(id, EMPTY, false);
-    if (!streamExists(conn, id))
+    if (conn.streamStats(id) === null)
       throw new RequestFailure(
         'blocked',
         `the server’s stream limit allows no new ${direction === 'bidi' ? 'bidirectional' : 'unidirectional'} stream now (RFC 9000 §4.6)`,
       );
+    this.nextStream[direction] = id + 4;
     this.session.aggregate.row(id);
     this.session.scheduleFlush();
     return id;
@@ -300,7 +321,7 @@ export class SessionIo {
         'bad_request',
         `stream ${id} is the server’s unidirectional stream: receive-only for us`,
       );
-    if (!streamExists(conn, id)) throw new RequestFailure('not_found', `stream ${id} is not open`);
+    if (conn.streamStats(id) === null) throw new RequestFailure('not_found', `stream ${id} is not open`);
     const q = this.queues.get(id);
     if (q !== undefined && q.fin)
       throw new RequestFailure('invalid_state', `stream ${id} was already ended (FIN)`);
@@ -322,7 +343,7 @@ export class SessionIo {
   /** Aborts stream `id`: RESET_STREAM ('write'), STOP_SENDING ('read') or both (RFC 9000 §3.5). */
   resetStream(id: number, code: number, direction: 'write' | 'read' | 'both'): void {
     const conn = this.established('reset a stream');
-    if (!streamExists(conn, id)) throw new RequestFailure('not_found', `stream ${id} is not open`);
+    if (conn.streamStats(id) === null) throw new RequestFailure('not_found', `stream ${id} is not open`);
     this.queues.delete(id);
     try {
       if (direction !== 'read') conn.streamShutdown(id, 'write', code);
@@ -380,7 +401,7 @@ export class SessionIo {
       body: previewOf(EMPTY),
       error: null,
     };
-    const r: RequestState = { row, body: new PreviewBuffer() };
+    const r: RequestState = { row, body: new PreviewBuffer(), sentKept: -1, sentTruncated: false };
     this.requests.set(streamId, r);
     this.forgetOldRequests();
     this.changed.add(r);

@@ -17,6 +17,7 @@ import type { AnyTraceEvent, QlogEventMap, QlogEventName, Tracer } from '../../c
 import { MAX_BATCHES_PER_SECOND, MAX_QLOG_PER_BATCH } from '../ipc/contract.ts';
 import type {
   CertificateSummary,
+  CertificateVerdictInfo,
   DatagramRow,
   OpenSessionOptions,
   QlogEvent,
@@ -36,7 +37,6 @@ import { SessionAggregate } from './aggregate.ts';
 import { SessionCapture } from './capture.ts';
 import { closeFailure, endpointFailure, RequestFailure } from './failure.ts';
 import type { FailureContext } from './failure.ts';
-import { certificateVerdict, peerCertificateChain, pollStream, pollStreams } from './internals.ts';
 import { SessionIo } from './session-io.ts';
 import type { Target } from './target.ts';
 import { hexOf } from './payload.ts';
@@ -247,7 +247,7 @@ export class Session {
     hs.alpn = tls.alpn ?? hs.alpn;
     hs.serverName = tls.serverName;
     hs.resumed = tls.resumed;
-    const chain = peerCertificateChain(conn);
+    const chain = conn.peerCertificateChain();
     if (chain.length > 0 && this.certificates.length === 0) {
       const provider = getProvider('default');
       this.certificates = chain.map((der) => {
@@ -259,7 +259,7 @@ export class Session {
       });
     }
     hs.certificates = this.certificates;
-    hs.verdict = certificateVerdict(conn);
+    hs.verdict = verdictInfo(conn);
     this.aggregate.touchHandshake();
   }
 
@@ -344,9 +344,8 @@ export class Session {
     this.aggregate.onEvent(e);
     if (e.name === 'quic:stream_state_updated') {
       // Counters at each transition: a short stream may come and go between two batches.
-      const conn = this.connection;
-      const id = e.data.stream_id;
-      if (conn !== null && pollStream(conn, id, this.aggregate.row(id))) this.aggregate.touchRow(id, true);
+      const st = this.connection?.streamStats(e.data.stream_id) ?? null;
+      if (st !== null && this.aggregate.refreshRow(st)) this.aggregate.touchRow(st.id, true);
     }
     if (this.pendingQlog.length < MAX_QLOG_PER_BATCH)
       this.pendingQlog.push({ time: round3(e.time - this.origin), name: e.name, data: e.data } as QlogEvent);
@@ -381,11 +380,7 @@ export class Session {
     const conn = this.connection;
     const agg = this.aggregate;
     if (conn !== null) {
-      pollStreams(
-        conn,
-        (id) => agg.row(id),
-        (id) => agg.touchRow(id, true),
-      );
+      for (const st of conn.streams()) if (agg.refreshRow(st)) agg.touchRow(st.id, true);
       this.io.refreshRows();
       this.lastStats = conn.stats();
       agg.sample(this.lastStats, now);
@@ -430,11 +425,48 @@ export class Session {
     return this.aggregate.series.take();
   }
 
+  /**
+   * Everything the window shows now, as one batch (the `sessionSnapshot` request): whole series as
+   * of the last batch sent, every stream and request row, the handshake, the state and error.
+   */
+  snapshot(): SessionBatch {
+    const agg = this.aggregate;
+    const batch: SessionBatch = {
+      sessionId: this.info.sessionId,
+      // The series copies are those of the last batch sent: later batches apply on top.
+      seq: this.seq - 1,
+      time: this.now(),
+      state: this.state,
+      qlog: [],
+      qlogSkipped: 0,
+      series: agg.series.snapshot(),
+      streams: agg.snapshotRows(),
+      requests: this.io.allRequests(),
+      datagrams: [],
+      handshake: structuredClone(agg.handshake),
+      stats: this.stats(),
+      snapshot: true,
+    };
+    if (this.error !== null) batch.error = this.error;
+    return batch;
+  }
+
   /** The latest stats (null before the connection exists). */
   stats(): ConnectionStats | null {
     const conn = this.connection;
     return conn === null ? this.lastStats : conn.stats();
   }
+}
+
+/** The verdict on the peer's chain in the contract's shape, once TLS checked it. */
+function verdictInfo(conn: Connection): CertificateVerdictInfo | null {
+  const v = conn.peerCertificateVerdict();
+  if (v === null) return null;
+  const out: CertificateVerdictInfo = { ok: v.ok };
+  if (v.reason !== undefined) out.reason = v.reason;
+  if (v.message !== undefined) out.message = v.message;
+  if (v.ignored !== undefined) out.ignored = v.ignored;
+  return out;
 }
 
 function round3(ms: number): number {

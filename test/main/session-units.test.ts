@@ -1,18 +1,19 @@
-// Unit tests of the session manager's pure parts: LTTB downsampling, the bounded series store,
+// Unit tests of the session manager's pure parts: LTTB downsampling, the series store and its deltas,
 // target parsing, payloads and previews, the classification of how a session ended, and the
 // aggregate's reading of qlog events (stream states, HelloRetryRequest, retransmissions).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { lttb } from '../../main/session/lttb.ts';
-import { SeriesStore } from '../../main/session/series.ts';
+import { MIN_DELTA_POINTS, SeriesStore } from '../../main/session/series.ts';
+import { applySeriesUpdate } from '../../renderer/src/lib/series.ts';
 import { parseTarget, authorityOf } from '../../main/session/target.ts';
 import { decodePayload, PreviewBuffer, previewOf } from '../../main/session/payload.ts';
 import { closeFailure, endpointFailure, RequestFailure } from '../../main/session/failure.ts';
 import type { FailureContext } from '../../main/session/failure.ts';
 import { SessionAggregate, versionName } from '../../main/session/aggregate.ts';
 import { EndpointError } from '../../main/endpoint/errors.ts';
-import type { SeriesPoint } from '../../main/ipc/contract.ts';
+import type { SeriesData, SeriesPoint } from '../../main/ipc/contract.ts';
 import type { AnyTraceEvent } from '../../core/trace/index.ts';
 
 describe('LTTB downsampling (Steinarsson 2013)', () => {
@@ -87,24 +88,128 @@ describe('LTTB downsampling (Steinarsson 2013)', () => {
   });
 });
 
-describe('chart series store', () => {
+describe('chart series store: deltas to the window, downsampled with LTTB', () => {
+  /** The window's side: the renderer's rule, applied to every take() in turn. */
+  const follow = (store: SeriesStore, window: SeriesData = {}): SeriesData =>
+    applySeriesUpdate(window, store.take());
+
   it('keeps only the changes of a step series and replaces a point at the same time', () => {
     const s = new SeriesStore();
     s.add('cwnd', 0, 12000);
     s.add('cwnd', 1, 12000);
     s.add('cwnd', 2, 13200);
     s.add('cwnd', 2, 14400);
-    assert.deepEqual(s.take().cwnd, [
-      [0, 12000],
-      [2, 14400],
-    ]);
+    assert.deepEqual(s.take().cwnd, {
+      reset: false,
+      points: [
+        [0, 12000],
+        [2, 14400],
+      ],
+    });
     assert.deepEqual(s.take(), {}, 'nothing changed since');
   });
 
-  it('bounds memory by compacting with LTTB and hands out at most maxOut points', () => {
+  it('sends only the new points; a value restated at the last time replaces it in the window', () => {
+    const s = new SeriesStore();
+    s.add('rtt_latest', 1, 10, false);
+    s.add('rtt_latest', 2, 11, false);
+    let w = follow(s);
+    s.add('rtt_latest', 2, 12, false); // the same instant, a newer value
+    s.add('rtt_latest', 3, 13, false);
+    const d = s.take();
+    assert.deepEqual(d.rtt_latest, {
+      reset: false,
+      points: [
+        [2, 12],
+        [3, 13],
+      ],
+    });
+    w = applySeriesUpdate(w, d);
+    assert.deepEqual(w.rtt_latest, [
+      [1, 10],
+      [2, 12],
+      [3, 13],
+    ]);
+    assert.deepEqual(s.snapshot().rtt_latest, { reset: true, points: w.rtt_latest });
+  });
+
+  it('rounds times and values to 1/1000', () => {
+    const s = new SeriesStore();
+    s.add('rtt_smoothed', 1.23456789, 0.98765432);
+    assert.deepEqual(s.take().rtt_smoothed?.points, [[1.235, 0.988]]);
+  });
+
+  it('thins a burst to the chart’s share of the time span, keeping its first and last points', () => {
+    const s = new SeriesStore(20_000, 50, 100);
+    for (let i = 0; i <= 1000; i++) s.add('bytes_in_flight', i, i % 7, false);
+    follow(s);
+    // 10 more ms after 1000 ms: 2 x 50 x 10/1010 → at least MIN_DELTA_POINTS.
+    for (let i = 1; i <= 100; i++) s.add('bytes_in_flight', 1000 + i / 10, i % 5, false);
+    const d = s.take().bytes_in_flight;
+    assert.equal(d?.reset, false);
+    assert.equal(d?.points.length, MIN_DELTA_POINTS);
+    assert.deepEqual(d?.points[0], [1000.1, 1]);
+    assert.deepEqual(d?.points[MIN_DELTA_POINTS - 1], [1010, 0]);
+  });
+
+  it('downsamples the window’s copy past its bound and sends it whole (reset)', () => {
+    const s = new SeriesStore(20_000, 50, 100);
+    let w: SeriesData = {};
+    let resets = 0;
+    for (let step = 0; step < 40; step++) {
+      for (let i = 0; i < 10; i++) s.add('rtt_latest', step * 10 + i, Math.sin(step + i), false);
+      const d = s.take();
+      if (d.rtt_latest?.reset === true) {
+        resets++;
+        assert.equal(d.rtt_latest.points.length, 50);
+      }
+      w = applySeriesUpdate(w, d);
+      assert.ok((w.rtt_latest?.length ?? 0) <= 100);
+    }
+    assert.ok(resets >= 2, `resets: ${resets}`);
+    assert.deepEqual(s.snapshot().rtt_latest?.points, w.rtt_latest);
+  });
+
+  it('property: the window that applies every delta holds exactly the snapshot', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.array(
+            fc.record({
+              dt: fc.integer({ min: 0, max: 50 }),
+              v: fc.integer({ min: 0, max: 20 }),
+              name: fc.constantFrom('cwnd', 'rtt_latest'),
+            }),
+            { maxLength: 60 },
+          ),
+          { maxLength: 30 },
+        ),
+        (rounds) => {
+          const s = new SeriesStore(200, 20, 40);
+          const t: Record<string, number> = { cwnd: 0, rtt_latest: 0 };
+          let w: SeriesData = {};
+          for (const round of rounds) {
+            for (const p of round) {
+              t[p.name] += p.dt;
+              s.add(p.name as 'cwnd' | 'rtt_latest', t[p.name], p.v, p.name === 'cwnd');
+            }
+            w = applySeriesUpdate(w, s.take());
+          }
+          const snap = applySeriesUpdate({}, s.snapshot());
+          assert.deepEqual(w, snap);
+          for (const pts of Object.values(w)) {
+            assert.ok(pts.length <= 40);
+            for (let i = 1; i < pts.length; i++) assert.ok(pts[i][0] > pts[i - 1][0], 'times increase');
+          }
+        },
+      ),
+    );
+  });
+
+  it('bounds raw memory by compacting with LTTB; the export downsamples to maxOut points', () => {
     const s = new SeriesStore(1000, 50);
     for (let i = 0; i < 5000; i++) s.add('rtt_latest', i, Math.sin(i / 10), false);
-    const out = s.take().rtt_latest as SeriesPoint[];
+    const out = s.all().rtt_latest as SeriesPoint[];
     assert.equal(out.length, 50);
     assert.equal(out[0][0], 0);
     assert.equal(out[out.length - 1][0], 4999);
@@ -114,6 +219,7 @@ describe('chart series store', () => {
     const s = new SeriesStore();
     s.add('ssthresh', 0, Infinity);
     assert.equal(s.last('ssthresh'), null);
+    assert.deepEqual(s.take(), {});
   });
 });
 
@@ -263,6 +369,50 @@ describe('the aggregate reads qlog events', () => {
     assert.equal(row.sendState, 'data_received');
     assert.equal(row.finSent, true);
     assert.deepEqual(a.takeRows(), []);
+  });
+
+  it('copies Connection.streamStats counters into the row; a snapshot lists every row', () => {
+    const a = new SessionAggregate({ origin: 0, h3: false });
+    const stats = {
+      id: 0,
+      send: {
+        state: 'send' as const,
+        bytesWritten: 10,
+        bytesSent: 8,
+        bytesAcked: 4,
+        bytesRetransmitted: 0,
+        credit: 100,
+        finSent: false,
+        resetCode: null,
+        stopSendingCode: 5,
+      },
+      recv: {
+        state: 'reset_received' as const,
+        bytesReceived: 3,
+        bytesRead: 3,
+        finalSize: 3,
+        finReceived: false,
+        resetCode: 9,
+        stopCode: null,
+      },
+    };
+    assert.equal(a.refreshRow(stats), true);
+    assert.equal(a.refreshRow(stats), false, 'nothing moved since');
+    const [row] = a.takeRows();
+    assert.deepEqual(
+      [row.bytesSent, row.bytesAcked, row.sendCredit, row.stopReceived, row.bytesReceived, row.resetReceived],
+      [8, 4, 100, 5, 3, 9],
+    );
+    a.row(3);
+    assert.deepEqual(
+      a.snapshotRows().map((r) => r.id),
+      [0, 3],
+    );
+    assert.deepEqual(
+      a.takeRows().map((r) => r.id),
+      [3],
+      'a snapshot does not consume changes',
+    );
   });
 
   it('server-initiated unidirectional streams have no sending part (RFC 9000 §2.1)', () => {

@@ -21,6 +21,8 @@ import type {
 } from '../../main/ipc/contract.ts';
 import { MAX_BATCHES_PER_SECOND } from '../../main/ipc/contract.ts';
 import { parseJsonSeq } from '../../core/trace/qlog-writer.ts';
+import { mergeRequest } from '../../renderer/src/store/store.ts';
+import { applySeriesUpdate } from '../../renderer/src/lib/series.ts';
 import { clock } from '../../main/endpoint/udp.ts';
 
 /** Collects batches per session, with their arrival times. */
@@ -61,11 +63,12 @@ class Recorder {
 const lastState = (bs: SessionBatch[]) => bs[bs.length - 1]?.state;
 const errorOf = (bs: SessionBatch[]): SessionError | undefined =>
   bs.find((b) => b.error !== undefined)?.error;
+/** A request row as the window folds its updates (a body preview is sent once, then its size). */
 const requestRow = (bs: SessionBatch[], requestId: number): H3RequestRow | undefined =>
   bs
     .flatMap((b) => b.requests)
     .filter((r) => r.requestId === requestId)
-    .pop();
+    .reduce<H3RequestRow | undefined>((row, u) => mergeRequest(row, u), undefined);
 const streamRow = (bs: SessionBatch[], id: number): StreamRow | undefined =>
   bs
     .flatMap((b) => b.streams)
@@ -124,11 +127,11 @@ describe('session manager over loopback UDP', () => {
       received.join(),
     );
     assert.ok(
-      bs.some((b) => (b.series.cwnd?.length ?? 0) > 0),
+      bs.some((b) => (b.series.cwnd?.points.length ?? 0) > 0),
       'a cwnd series',
     );
     assert.ok(
-      bs.some((b) => (b.series.rtt_smoothed?.length ?? 0) > 0),
+      bs.some((b) => (b.series.rtt_smoothed?.points.length ?? 0) > 0),
       'an RTT series',
     );
     assert.ok(bs.some((b) => b.stats !== null && b.stats.packetsSent > 0));
@@ -184,6 +187,50 @@ describe('session manager over loopback UDP', () => {
     assert.equal(r.body.truncated, true);
     assert.equal(r.body.hex.length, 2 * 65_536);
     assert.equal(requestRow(bs, postId)?.body.hex, 'cafef00d');
+  });
+
+  it('a snapshot holds what the window folded from the batches: series, request rows, streams', async () => {
+    const big = await dispatcher.dispatch('h3Request', {
+      sessionId: h3Session,
+      request: { method: 'GET', path: '/4000000' },
+    });
+    assert.ok(big.ok);
+    const id = (big.value as { requestId: number }).requestId;
+    await recorder.until(h3Session, '4 MB', (b) => requestRow(b, id)?.state === 'complete', 20_000);
+    await new Promise((r) => setTimeout(r, 600)); // the last progress updates go out
+    const snap = await dispatcher.dispatch('sessionSnapshot', { sessionId: h3Session });
+    assert.ok(snap.ok);
+    const batch = snap.value as SessionBatch;
+    const bs = recorder.of(h3Session);
+    assert.equal(batch.snapshot, true);
+    assert.equal(batch.seq, bs[bs.length - 1].seq, 'as of the last batch sent');
+    assert.deepEqual(batch.qlog, []);
+    // Series: every delta applied in order gives exactly main/'s copy, point for point.
+    let folded = {};
+    for (const b of bs) folded = applySeriesUpdate(folded, b.series);
+    assert.deepEqual(folded, applySeriesUpdate({}, batch.series));
+    assert.ok(Object.values(batch.series).every((d) => d.reset));
+    assert.ok((batch.series.throughput_received?.points.length ?? 0) > 3, 'a throughput series');
+    // Request rows: bodies sent once, then their size.
+    const row = requestRow(bs, id) as H3RequestRow;
+    assert.deepEqual(
+      row,
+      batch.requests.find((r) => r.requestId === id),
+    );
+    assert.equal(row.body.size, 4_000_000);
+    assert.equal(row.body.hex.length, 2 * 65_536);
+    assert.ok(
+      bs.some((b) => b.requests.some((r) => r.requestId === id && 'previewUnchanged' in r.body)),
+      'an update without the (full) preview',
+    );
+    const ids = new Set(bs.flatMap((b) => b.streams.map((r) => r.id)));
+    assert.deepEqual(
+      batch.streams.map((r) => r.id),
+      [...ids].sort((a, b) => a - b),
+    );
+    assert.equal(batch.handshake?.alpn, 'h3');
+    const none = await dispatcher.dispatch('sessionSnapshot', { sessionId: 'nope' });
+    assert.equal(none.ok ? null : none.error.kind, 'not_found');
   });
 
   it('refuses raw streams on an HTTP/3 session and bad arguments, with typed errors', async () => {

@@ -196,6 +196,27 @@ describe('the window against the contract (scripted main, Chromium)', { skip }, 
     assert.ok(fake.calls.includes('removeSession'));
   });
 
+  it('after a reload the sessions come back from their snapshots: charts, streams, handshake, errors', async () => {
+    await page.reload();
+    const tabs = page.getByRole('tablist', { name: 'Sessions' }).getByRole('tab');
+    await page.locator('.link.open').waitFor();
+    await tabs.nth(3).waitFor();
+    assert.equal(await tabs.count(), 4, 'three sessions (one was closed) and the connect tab');
+    assert.ok(fake.calls.filter((c) => c === 'sessionSnapshot').length >= 3, 'one snapshot per session');
+    await tabs.nth(0).click();
+    await page.locator('section.session', { hasText: 'fake.test:4433' }).waitFor();
+    await page.getByRole('tab', { name: 'Charts' }).click();
+    const fig = page.locator('[data-testid=chart-cwnd]');
+    await fig.locator('.recharts-line-curve').first().waitFor();
+    assert.ok(Number(await fig.getAttribute('data-points')) >= 100, 'the whole series');
+    await page.getByRole('tab', { name: /^Streams/ }).click();
+    assert.equal(await page.locator('[data-testid=streams-table] tbody tr').count(), 2);
+    await page.getByRole('tab', { name: 'Handshake' }).click();
+    await page.locator('.cert-subject', { hasText: 'CN=fake.test' }).waitFor();
+    await tabs.nth(1).click();
+    await page.locator('.session-error[data-error-kind=certificate]').waitFor();
+  });
+
   it('logged no console error, page error or CSP violation', () => {
     assert.deepEqual(problems.errors, []);
   });

@@ -4,10 +4,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { QlogEvent, SessionBatch, SessionInfo } from '../../main/ipc/contract.ts';
+import type { H3RequestRow, QlogEvent, SessionBatch, SessionInfo } from '../../main/ipc/contract.ts';
 import { BridgeError } from '../../main/ipc/contract.ts';
 import { PacketLog, MAX_PACKETS } from '../../renderer/src/store/packet-log.ts';
-import { reduceBatch, type SessionView } from '../../renderer/src/store/store.ts';
+import {
+  mergeRequest,
+  needsSnapshot,
+  reduceBatch,
+  type SessionView,
+} from '../../renderer/src/store/store.ts';
 import {
   emptyMarkers,
   frameLabel,
@@ -17,6 +22,7 @@ import {
 } from '../../renderer/src/lib/qlog.ts';
 import {
   addVarianceBand,
+  applySeriesUpdate,
   byteTicks,
   mergeSeries,
   niceTicks,
@@ -203,24 +209,26 @@ describe('folding batches into a session view', () => {
     ...over,
   });
 
-  it('appends packets, replaces series whole, upserts streams, counts missed batches', () => {
+  it('appends packets and series deltas, upserts streams, counts missed batches', () => {
     let v = reduceBatch(
       view(),
-      batch(0, { qlog: [pkt(0, 'sent', 'initial', 0)], series: { cwnd: [[0, 1]] } }),
+      batch(0, {
+        qlog: [pkt(0, 'sent', 'initial', 0)],
+        series: { cwnd: { reset: false, points: [[0, 1]] } },
+      }),
     );
+    const before = v.series;
     v = reduceBatch(
       v,
       batch(3, {
         series: {
-          cwnd: [
-            [0, 1],
-            [5, 2],
-          ],
-          rtt_min: [[5, 1]],
+          cwnd: { reset: false, points: [[5, 2]] },
+          rtt_min: { reset: false, points: [[5, 1]] },
         },
         streams: [{ id: 0, bytesSent: 1 } as SessionBatch['streams'][0]],
       }),
     );
+    assert.deepEqual(before.cwnd, [[0, 1]], 'the previous view is not changed');
     v = reduceBatch(
       v,
       batch(4, { streams: [{ id: 0, bytesSent: 9 } as SessionBatch['streams'][0]], qlogSkipped: 7 }),
@@ -235,6 +243,111 @@ describe('folding batches into a session view', () => {
     assert.equal(v.missedBatches, 2);
     assert.equal(v.qlogSkipped, 7);
     assert.equal(v.state, 'established');
+  });
+
+  it('a series delta replaces a point restated at the same time; reset replaces the series', () => {
+    let data = applySeriesUpdate(
+      {},
+      {
+        rtt_latest: {
+          reset: false,
+          points: [
+            [1, 5],
+            [2, 6],
+          ],
+        },
+      },
+    );
+    const same = data.rtt_latest;
+    data = applySeriesUpdate(data, { cwnd: { reset: false, points: [[2, 9]] } });
+    assert.equal(data.rtt_latest, same, 'an unchanged series keeps its array');
+    data = applySeriesUpdate(data, {
+      rtt_latest: {
+        reset: false,
+        points: [
+          [2, 7],
+          [3, 8],
+        ],
+      },
+    });
+    assert.deepEqual(data.rtt_latest, [
+      [1, 5],
+      [2, 7],
+      [3, 8],
+    ]);
+    data = applySeriesUpdate(data, {
+      rtt_latest: {
+        reset: true,
+        points: [
+          [1, 5],
+          [3, 8],
+        ],
+      },
+    });
+    assert.deepEqual(data.rtt_latest, [
+      [1, 5],
+      [3, 8],
+    ]);
+  });
+
+  it('a request update without its preview keeps the preview the window has, with the new size', () => {
+    const row: H3RequestRow = {
+      requestId: 1,
+      streamId: 0,
+      method: 'GET',
+      path: '/big',
+      sentAt: 1,
+      headersAt: 2,
+      completedAt: null,
+      state: 'headers',
+      status: 200,
+      headers: [],
+      body: { size: 2, hex: '6869', text: 'hi', truncated: false },
+      error: null,
+    };
+    const grown = mergeRequest(row, {
+      ...row,
+      state: 'complete',
+      body: { size: 900, previewUnchanged: true },
+    });
+    assert.deepEqual(grown.body, { size: 900, hex: '6869', text: 'hi', truncated: true });
+    assert.equal(grown.state, 'complete');
+    assert.deepEqual(mergeRequest(undefined, row), row);
+  });
+
+  it('asks for a snapshot after a gap; a snapshot replaces series, rows and handshake', () => {
+    let v = reduceBatch(view(), batch(0, { series: { cwnd: { reset: false, points: [[0, 1]] } } }));
+    assert.equal(needsSnapshot(v, batch(1)), false);
+    assert.equal(needsSnapshot(v, batch(3)), true);
+    assert.equal(needsSnapshot(view(), batch(5)), true, 'a window that joined late');
+    v = reduceBatch(v, batch(3, { series: { cwnd: { reset: false, points: [[9, 9]] } } }));
+    const snap = batch(3, {
+      snapshot: true,
+      state: 'closed',
+      series: {
+        cwnd: {
+          reset: true,
+          points: [
+            [0, 1],
+            [4, 2],
+            [9, 9],
+          ],
+        },
+      },
+      streams: [{ id: 4, bytesSent: 3 } as SessionBatch['streams'][0]],
+    });
+    assert.equal(needsSnapshot(v, snap), false);
+    v = reduceBatch(v, snap);
+    assert.deepEqual(v.series.cwnd, [
+      [0, 1],
+      [4, 2],
+      [9, 9],
+    ]);
+    assert.deepEqual(Object.keys(v.streams), ['4']);
+    assert.equal(v.state, 'closed');
+    assert.equal(v.lastSeq, 3);
+    assert.equal(v.packets.total, 0, 'the packet log is not resent');
+    assert.equal(needsSnapshot(v, { ...snap, seq: 2 }), true, 'a stale snapshot asks again');
   });
 
   it('keeps the handshake timeline to the packets before confirmation and a few after', () => {

@@ -9,7 +9,7 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import type { SeriesName, SeriesUpdate } from '../store/types.ts';
+import type { SeriesName, SeriesData } from '../store/types.ts';
 import {
   addVarianceBand,
   lastValue,
@@ -65,7 +65,7 @@ interface ChartSpec {
   formatRight?: (v: number) => string;
   /** How the left axis's ticks are chosen: round bytes (KiB, MiB), whole counts, or decimal. */
   scale?: 'bytes' | 'count';
-  summary: (s: SeriesUpdate) => string;
+  summary: (s: SeriesData) => string;
 }
 
 const SPECS: ChartSpec[] = [
@@ -282,7 +282,7 @@ const Chart = memo(function Chart(props: { spec: ChartSpec; rows: ChartRow[] }):
 
 const ChartCard = memo(function ChartCard(props: {
   spec: ChartSpec;
-  series: SeriesUpdate;
+  series: SeriesData;
   phase: number;
 }): ReactNode {
   const { spec } = props;
@@ -313,7 +313,7 @@ const ChartCard = memo(function ChartCard(props: {
  * redraws at most every CHART_REDRAW_MS, in its own time slot, and only when the series changed:
  * batches that bring other news (qlog events, stream rows) do not re-render recharts.
  */
-export const ChartsView = memo(function ChartsView(props: { series: SeriesUpdate }): ReactNode {
+export const ChartsView = memo(function ChartsView(props: { series: SeriesData }): ReactNode {
   return (
     <div className="charts">
       {SPECS.map((spec, i) => (

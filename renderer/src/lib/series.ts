@@ -1,5 +1,32 @@
-/** Chart data from the contract's series: merged rows for recharts, and the RTT variance band. */
-import type { SeriesName, SeriesPoint, SeriesUpdate } from '../store/types.ts';
+/**
+ * Chart data from the contract's series: the window's copy of each series kept up to date from
+ * batch deltas, merged rows for recharts, and the RTT variance band.
+ */
+import type { SeriesData, SeriesDelta, SeriesName, SeriesPoint, SeriesUpdate } from '../store/types.ts';
+
+/**
+ * The series after one batch's update: `reset` replaces a series, otherwise its points are appended
+ * (a point not after the last one replaces its value: the same instant restated), the same rule
+ * main/session/series.ts applies to its record of this copy. Unchanged series keep their arrays.
+ */
+export function applySeriesUpdate(series: SeriesData, update: SeriesUpdate): SeriesData {
+  const names = Object.keys(update) as SeriesName[];
+  if (names.length === 0) return series;
+  const out: SeriesData = { ...series };
+  for (const name of names) out[name] = applyDelta(series[name], update[name] as SeriesDelta);
+  return out;
+}
+
+function applyDelta(prev: readonly SeriesPoint[] | undefined, d: SeriesDelta): SeriesPoint[] {
+  if (d.reset || prev === undefined) return d.points.slice();
+  const next = prev.slice();
+  for (const p of d.points) {
+    const n = next.length;
+    if (n > 0 && p[0] <= next[n - 1][0]) next[n - 1] = [next[n - 1][0], p[1]];
+    else next.push(p);
+  }
+  return next;
+}
 
 /** One chart row: time (ms) and any of the series' values at that time. */
 export type ChartRow = { t: number } & Partial<Record<string, number | [number, number]>>;
@@ -14,7 +41,7 @@ export const MAX_CHART_ROWS = 200;
  * of cwnd or bytes in flight survive) and nothing where it has no point (lines connect across).
  */
 export function mergeSeries(
-  series: SeriesUpdate,
+  series: SeriesData,
   names: readonly SeriesName[],
   maxRows = MAX_CHART_ROWS,
 ): ChartRow[] {
@@ -74,7 +101,7 @@ export function valueAt(points: readonly SeriesPoint[], t: number): number | und
  * Adds `band: [smoothed - rttvar, smoothed + rttvar]` to each row that has a smoothed RTT
  * (RFC 9002 §5.3: rttvar is the mean deviation of the RTT samples).
  */
-export function addVarianceBand(rows: ChartRow[], series: SeriesUpdate): ChartRow[] {
+export function addVarianceBand(rows: ChartRow[], series: SeriesData): ChartRow[] {
   const variance = series.rtt_variance ?? [];
   for (const row of rows) {
     const s = row.rtt_smoothed;
@@ -86,14 +113,14 @@ export function addVarianceBand(rows: ChartRow[], series: SeriesUpdate): ChartRo
 }
 
 /** Total points of the named series (for "has data" checks and labels). */
-export function pointCount(series: SeriesUpdate, names: readonly SeriesName[]): number {
+export function pointCount(series: SeriesData, names: readonly SeriesName[]): number {
   let n = 0;
   for (const name of names) n += series[name]?.length ?? 0;
   return n;
 }
 
 /** The last value of a series, or null. */
-export function lastValue(series: SeriesUpdate, name: SeriesName): number | null {
+export function lastValue(series: SeriesData, name: SeriesName): number | null {
   const s = series[name];
   return s !== undefined && s.length > 0 ? s[s.length - 1][1] : null;
 }

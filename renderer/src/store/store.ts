@@ -9,12 +9,13 @@ import type {
   ConnectionStatsLike,
   DatagramRow,
   H3RequestRow,
+  H3RequestUpdate,
   HandshakeInfo,
   LocalServerInfo,
   OpenSessionOptions,
   Preset,
   RecentTarget,
-  SeriesUpdate,
+  SeriesData,
   SessionBatch,
   SessionError,
   SessionId,
@@ -26,6 +27,7 @@ import type { QuicscopeBridge } from '../../../main/ipc/contract.ts';
 import type { LinkState } from '../bridge/link.ts';
 import { PacketLog } from './packet-log.ts';
 import { emptyMarkers, updateMarkers, type Markers, type PacketRow } from '../lib/qlog.ts';
+import { applySeriesUpdate } from '../lib/series.ts';
 
 /** Rows kept for the handshake timeline: packets until handshake confirmation, and a few after. */
 const HANDSHAKE_PACKETS_AFTER_CONFIRMED = 6;
@@ -46,6 +48,7 @@ export interface SessionView {
   info: SessionInfo;
   state: SessionState;
   error: SessionError | null;
+  /** The seq of the last batch (or snapshot) applied; -1 before any. */
   lastSeq: number;
   /** Batches that never arrived (gaps in seq, e.g. after a reconnect). */
   missedBatches: number;
@@ -56,7 +59,7 @@ export interface SessionView {
   packetsVersion: number;
   handshakePackets: PacketRow[];
   markers: Markers;
-  series: SeriesUpdate;
+  series: SeriesData;
   streams: Record<number, StreamRow>;
   requests: Record<number, H3RequestRow>;
   datagrams: DatagramRow[];
@@ -132,8 +135,27 @@ function wantsHandshakeRow(m: Markers, rows: readonly PacketRow[]): boolean {
   return after < HANDSHAKE_PACKETS_AFTER_CONFIRMED;
 }
 
+/**
+ * A request row from its update: a body left out of the update (PayloadGrowth: the preview did
+ * not change) keeps the preview the window has, with the new total size.
+ */
+export function mergeRequest(prev: H3RequestRow | undefined, u: H3RequestUpdate): H3RequestRow {
+  const b = u.body;
+  if (!('previewUnchanged' in b)) return { ...u, body: b };
+  const kept = prev === undefined ? 0 : prev.body.hex.length / 2;
+  const base = prev?.body ?? { size: 0, hex: '', text: '', truncated: false };
+  return { ...u, body: { ...base, size: b.size, truncated: b.size > kept } };
+}
+
+/** Whether a session view needs a snapshot after `batch`: it skipped batches, or came late. */
+export function needsSnapshot(view: SessionView, batch: SessionBatch): boolean {
+  if (batch.snapshot === true) return batch.seq < view.lastSeq;
+  return batch.seq > view.lastSeq + 1;
+}
+
 /** Applies one batch to a session view, returning the new view (the packet log is updated in place). */
 export function reduceBatch(view: SessionView, batch: SessionBatch): SessionView {
+  if (batch.snapshot === true) return applySnapshot(view, batch);
   const v: SessionView = { ...view, state: batch.state, lastSeq: batch.seq };
   if (view.lastSeq >= 0 && batch.seq > view.lastSeq + 1) v.missedBatches += batch.seq - view.lastSeq - 1;
   if (batch.qlog.length > 0 || batch.qlogSkipped > 0) {
@@ -163,19 +185,42 @@ export function reduceBatch(view: SessionView, batch: SessionBatch): SessionView
     if (markersChanged) v.markers = markers;
     if (hs !== null) v.handshakePackets = hs;
   }
-  if (Object.keys(batch.series).length > 0) v.series = { ...view.series, ...batch.series };
+  v.series = applySeriesUpdate(view.series, batch.series);
   if (batch.streams.length > 0) {
     v.streams = { ...view.streams };
     for (const row of batch.streams) v.streams[row.id] = row;
   }
   if (batch.requests.length > 0) {
     v.requests = { ...view.requests };
-    for (const row of batch.requests) v.requests[row.requestId] = row;
+    for (const row of batch.requests)
+      v.requests[row.requestId] = mergeRequest(view.requests[row.requestId], row);
   }
   if (batch.datagrams.length > 0) v.datagrams = view.datagrams.concat(batch.datagrams).slice(-MAX_DATAGRAMS);
   if (batch.handshake !== undefined) v.handshake = batch.handshake;
   if (batch.error !== undefined) v.error = batch.error;
   if (batch.stats !== null) v.stats = batch.stats;
+  return v;
+}
+
+/**
+ * A snapshot (the `sessionSnapshot` answer): series, stream and request rows, handshake, state and
+ * error as main/ has them at its `seq`; the packet log keeps what it has (the qlog is not resent).
+ */
+function applySnapshot(view: SessionView, snap: SessionBatch): SessionView {
+  const v: SessionView = {
+    ...view,
+    state: snap.state,
+    lastSeq: Math.max(view.lastSeq, snap.seq),
+    series: applySeriesUpdate({}, snap.series),
+    streams: {},
+    requests: {},
+  };
+  for (const row of snap.streams) v.streams[row.id] = row;
+  for (const row of snap.requests)
+    v.requests[row.requestId] = mergeRequest(view.requests[row.requestId], row);
+  if (snap.handshake !== undefined) v.handshake = snap.handshake;
+  if (snap.error !== undefined) v.error = snap.error;
+  if (snap.stats !== null) v.stats = snap.stats;
   return v;
 }
 
@@ -185,20 +230,52 @@ export const useApp = create<AppState>()((set, get) => {
   const pending = new Map<SessionId, SessionBatch[]>();
 
   const addSession = (info: SessionInfo, state?: SessionState, error?: SessionError | null) => {
+    let gap = false;
     set((s) => {
       if (s.sessions[info.sessionId] !== undefined) return s;
       let view = newView(info, state, error ?? null);
-      for (const b of pending.get(info.sessionId) ?? []) view = reduceBatch(view, b);
+      for (const b of pending.get(info.sessionId) ?? []) {
+        if (needsSnapshot(view, b)) gap = true;
+        view = reduceBatch(view, b);
+      }
       pending.delete(info.sessionId);
       return {
         sessions: { ...s.sessions, [info.sessionId]: view },
         order: [...s.order, info.sessionId],
       };
     });
+    // Batches buffered before openSession answered skipped some (the buffer is bounded).
+    if (gap) resync(info.sessionId);
   };
 
   let queued: SessionBatch[] = [];
   let flushScheduled = false;
+  /** Sessions whose snapshot was asked for and has not arrived. */
+  const resyncing = new Set<SessionId>();
+
+  /**
+   * Asks main/ for a session's snapshot; it joins the batch queue, so it applies in the order
+   * main/ sent it (after the batches it includes, before the later ones).
+   */
+  const resync = (id: SessionId) => {
+    const b = get().bridge;
+    if (b === null || resyncing.has(id)) return;
+    resyncing.add(id);
+    b.invoke('sessionSnapshot', { sessionId: id }).then(
+      (snap) => {
+        resyncing.delete(id);
+        get().applyBatch(snap);
+      },
+      () => resyncing.delete(id), // gone (removed) or the link dropped: a reconnect resyncs
+    );
+  };
+
+  /** Adds the sessions main/ has that this window does not, and resyncs every one. */
+  const resyncAll = async () => {
+    const list = await bridge().invoke('listSessions', {});
+    for (const s of list) addSession(s.info, s.state, s.error);
+    for (const id of get().order) resync(id);
+  };
 
   const applyQueued = (list: SessionBatch[]) => {
     const changed = new Map<SessionId, SessionView>();
@@ -210,7 +287,10 @@ export const useApp = create<AppState>()((set, get) => {
         if (buffered.length < MAX_PENDING_BATCHES) buffered.push(batch);
         continue;
       }
-      if (batch.seq <= view.lastSeq) continue;
+      if (batch.seq <= view.lastSeq && batch.snapshot !== true) continue;
+      // Series and request bodies come as deltas: after a gap only a snapshot puts them right.
+      if (needsSnapshot(view, batch)) resync(batch.sessionId);
+      if (batch.snapshot === true && batch.seq < view.lastSeq) continue;
       changed.set(batch.sessionId, reduceBatch(view, batch));
     }
     if (changed.size === 0) return;
@@ -253,13 +333,19 @@ export const useApp = create<AppState>()((set, get) => {
         ]);
         set({ appInfo, presets, recent, fatal: null });
         for (const s of sessions) addSession(s.info, s.state, s.error);
+        // Sessions already running: their state so far comes in a snapshot each.
+        for (const s of sessions) resync(s.info.sessionId);
       } catch (e) {
         set({ fatal: e instanceof Error ? e.message : String(e) });
       }
     },
 
     setLink(state, detail) {
+      const was = get().link.state;
       set({ link: { state, detail } });
+      // Back after a drop: batches were lost meanwhile, and sessions may have come and gone.
+      if (state === 'open' && was === 'closed' && get().appInfo !== null)
+        void resyncAll().catch(() => undefined);
     },
 
     setActive(id) {

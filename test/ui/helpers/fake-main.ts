@@ -11,6 +11,8 @@ import { join, normalize, extname } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
   CONTRACT_VERSION,
+  MAX_SERIES_POINTS,
+  MAX_WINDOW_SERIES_POINTS,
   type ClientMessage,
   type QlogEvent,
   type RequestArgs,
@@ -24,7 +26,14 @@ import {
   type HandshakeInfo,
   type SessionError,
   type CertificateSummary,
+  type SeriesData,
+  type SeriesName,
+  type SeriesPoint,
+  type SeriesUpdate,
+  type SessionSummary,
 } from '../../../main/ipc/contract.ts';
+import { applySeriesUpdate } from '../../../renderer/src/lib/series.ts';
+import { mergeRequest } from '../../../renderer/src/store/store.ts';
 import type { ConnectionStats } from '../../../core/connection/types.ts';
 
 /** The CSP the fake serves: as strict as main/web's (no inline script or style, same-origin only). */
@@ -282,8 +291,10 @@ function happyBatches(id: string): SessionBatch[] {
     data: { header: { packet_type: '0RTT', packet_number: 0 } },
   } as QlogEvent);
   b1.handshake = handshakeInfo(true);
-  const pts = (f: (i: number) => number): [number, number][] =>
-    Array.from({ length: 50 }, (_, i) => [i * 2, f(i)]);
+  const pts = (f: (i: number) => number) => ({
+    reset: false,
+    points: Array.from({ length: 50 }, (_, i): SeriesPoint => [i * 2, f(i)]),
+  });
   b1.series = {
     cwnd: pts((i) => 12000 + i * 2000),
     bytes_in_flight: pts((i) => 3000 + (i % 5) * 1000),
@@ -313,19 +324,29 @@ function failure(id: string, error: SessionError): SessionBatch[] {
 
 /**
  * The "stream.test:SECONDS" scenario: a busy transfer, batches at 20/s for SECONDS seconds, each
- * with SNI (default 2500) 1-RTT packet events and every series re-sent whole (500 points each), as main/ sends
- * during a fast download. For measuring the window's own cost.
+ * with SNI (default 2500) 1-RTT packet events and a point per 10 ms appended to every series (a
+ * series past MAX_WINDOW_SERIES_POINTS is thinned and sent whole), as main/ sends during a fast
+ * download. For measuring the window's own cost.
  */
 function streamBatches(id: string, seconds: number, perBatch: number, send: (b: SessionBatch) => void): void {
   let seq = 0;
   let pn = 0;
   const start = Date.now();
-  const series = (t: number, f: (x: number) => number): [number, number][] => {
-    const n = Math.min(500, Math.max(2, Math.floor(t / 10)));
-    return Array.from({ length: n }, (_, i) => {
-      const x = (i / (n - 1)) * t;
-      return [x, f(x)];
-    });
+  const copies = new Map<string, SeriesPoint[]>();
+  let lastT = 0;
+  const series = (name: SeriesName, t: number, f: (x: number) => number) => {
+    const copy = copies.get(name) ?? [];
+    const points: SeriesPoint[] = [];
+    for (let x = lastT + 10; x <= t; x += 10) points.push([x, f(x)]);
+    copy.push(...points);
+    if (copy.length <= MAX_WINDOW_SERIES_POINTS) {
+      copies.set(name, copy);
+      return { reset: false, points };
+    }
+    const every = copy.length / MAX_SERIES_POINTS;
+    const thinned = Array.from({ length: MAX_SERIES_POINTS }, (_, i) => copy[Math.floor(i * every)]);
+    copies.set(name, thinned);
+    return { reset: true, points: thinned.slice() };
   };
   const timer = setInterval(() => {
     const t = Date.now() - start;
@@ -344,20 +365,23 @@ function streamBatches(id: string, seconds: number, perBatch: number, send: (b: 
         ),
       );
     }
-    b.series = {
-      cwnd: series(t, (x) => 50_000 + ((x * 37) % 90_000)),
-      bytes_in_flight: series(t, (x) => 20_000 + ((x * 53) % 60_000)),
-      ssthresh: series(t, () => 80_000),
-      rtt_latest: series(t, (x) => 1 + ((x * 7) % 13) / 10),
-      rtt_smoothed: series(t, (x) => 1.5 + ((x * 3) % 5) / 10),
-      rtt_min: series(t, () => 0.8),
-      rtt_variance: series(t, (x) => 0.2 + ((x * 11) % 3) / 10),
-      packets_sent: series(t, (x) => x * 30),
-      packets_lost: series(t, (x) => Math.floor(x / 500)),
-      packets_retransmitted: series(t, (x) => Math.floor(x / 600)),
-      throughput_sent: series(t, (x) => 1e6 + ((x * 13) % 7) * 1e5),
-      throughput_received: series(t, (x) => 4e8 + ((x * 17) % 9) * 1e7),
+    const tt = Math.floor(t / 10) * 10;
+    const update: SeriesUpdate = {
+      cwnd: series('cwnd', tt, (x) => 50_000 + ((x * 37) % 90_000)),
+      bytes_in_flight: series('bytes_in_flight', tt, (x) => 20_000 + ((x * 53) % 60_000)),
+      ssthresh: series('ssthresh', tt, () => 80_000),
+      rtt_latest: series('rtt_latest', tt, (x) => 1 + ((x * 7) % 13) / 10),
+      rtt_smoothed: series('rtt_smoothed', tt, (x) => 1.5 + ((x * 3) % 5) / 10),
+      rtt_min: series('rtt_min', tt, () => 0.8),
+      rtt_variance: series('rtt_variance', tt, (x) => 0.2 + ((x * 11) % 3) / 10),
+      packets_sent: series('packets_sent', tt, (x) => x * 30),
+      packets_lost: series('packets_lost', tt, (x) => Math.floor(x / 500)),
+      packets_retransmitted: series('packets_retransmitted', tt, (x) => Math.floor(x / 600)),
+      throughput_sent: series('throughput_sent', tt, (x) => 1e6 + ((x * 13) % 7) * 1e5),
+      throughput_received: series('throughput_received', tt, (x) => 4e8 + ((x * 17) % 9) * 1e7),
     };
+    lastT = Math.max(lastT, tt);
+    b.series = update;
     b.stats = stats({ bytesReceived: pn * 800 });
     send(b);
     if (t / 1000 >= seconds) clearInterval(timer);
@@ -386,9 +410,51 @@ export async function startFakeMain(): Promise<FakeMain> {
   let nextRequest = 1;
   const seqs = new Map<string, number>();
 
+  /** Each session as the batches sent so far make it: what `sessionSnapshot` answers. */
+  const folded = new Map<
+    string,
+    {
+      last: SessionBatch;
+      series: SeriesData;
+      streams: Map<number, StreamRow>;
+      requests: Map<number, H3RequestRow>;
+    }
+  >();
   const broadcast = (batch: SessionBatch) => {
+    let f = folded.get(batch.sessionId);
+    if (f === undefined)
+      folded.set(batch.sessionId, (f = { last: batch, series: {}, streams: new Map(), requests: new Map() }));
+    f.series = applySeriesUpdate(f.series, batch.series);
+    for (const r of batch.streams) f.streams.set(r.id, r);
+    for (const r of batch.requests) f.requests.set(r.requestId, mergeRequest(f.requests.get(r.requestId), r));
+    f.last = {
+      ...batch,
+      handshake: batch.handshake ?? f.last.handshake,
+      error: batch.error ?? f.last.error,
+      stats: batch.stats ?? f.last.stats,
+    };
     const msg: ServerMessage = { type: 'batch', batch };
     for (const ws of sockets) ws.send(JSON.stringify(msg));
+  };
+  const snapshot = (id: string): SessionBatch => {
+    const f = folded.get(id);
+    if (f === undefined) return { ...emptyBatch(id, -1, 0, 'connecting'), snapshot: true };
+    const series: SeriesUpdate = {};
+    for (const [name, points] of Object.entries(f.series))
+      series[name as SeriesName] = { reset: true, points };
+    const snap: SessionBatch = {
+      ...f.last,
+      qlog: [],
+      qlogSkipped: 0,
+      datagrams: [],
+      series,
+      streams: [...f.streams.values()],
+      requests: [...f.requests.values()],
+      snapshot: true,
+    };
+    if (snap.error === undefined) delete snap.error;
+    if (snap.handshake === undefined) delete snap.handshake;
+    return snap;
   };
   const later = (batches: SessionBatch[]) => {
     batches.forEach((b, i) => setTimeout(() => broadcast(b), 30 + i * 60));
@@ -422,7 +488,16 @@ export async function startFakeMain(): Promise<FakeMain> {
     recentTargets: () => [
       { options: { target: 'fake.test:4433', alpn: 'h3' }, lastUsed: Date.UTC(2026, 10, 1) },
     ],
-    listSessions: () => [],
+    listSessions: () =>
+      [...sessions.values()].map((info): SessionSummary => ({
+        info,
+        state: folded.get(info.sessionId)?.last.state ?? 'connecting',
+        error: folded.get(info.sessionId)?.last.error ?? null,
+      })),
+    sessionSnapshot: ({ sessionId }: RequestArgs<'sessionSnapshot'>) => {
+      if (!sessions.has(sessionId)) fail('not_found', `no session ${sessionId}`);
+      return snapshot(sessionId);
+    },
     startLocalServer: () => ({
       host: '127.0.0.1',
       port: 4433,
@@ -525,7 +600,10 @@ export async function startFakeMain(): Promise<FakeMain> {
       setTimeout(() => broadcast(b), 10);
       return null;
     },
-    removeSession: () => null,
+    removeSession: ({ sessionId }: RequestArgs<'removeSession'>) => {
+      sessions.delete(sessionId);
+      return null;
+    },
     exportSession: ({ kind }: RequestArgs<'exportSession'>) => {
       const text = kind === 'qlog' ? '\u001e{"qlog_version":"0.4"}\n' : `fake ${kind}\n`;
       return {
