@@ -1,5 +1,10 @@
 /**
- * What the server and client endpoints share: one UDP socket driving many sans-IO Connections.
+ * What the server and client endpoints share: UDP sockets driving many sans-IO Connections.
+ *
+ * - Sockets (sockets.ts): one per local address a path uses. A datagram received on a socket is
+ *   passed with `RecvInfo.to` = that socket's address; each datagram a connection sends leaves
+ *   from the socket whose address is its `SendInfo.from` (RFC 9000 §9: migration, preferred
+ *   address), to its `SendInfo.to` (the server follows a client that moved, §9.3).
  *
  * - Receiving: each datagram goes to its connection (`route`, per subclass) and marks it dirty;
  *   sending waits for the event loop's check phase (setImmediate), so the datagrams read in one
@@ -14,15 +19,18 @@
  *   checks and traces see real time.
  */
 import type dgram from 'node:dgram';
+import { sameAddress } from '../../core/connection/address.ts';
 import type { CidEvent } from '../../core/connection/cid.ts';
 import type { Address, RecvInfo } from '../../core/connection/types.ts';
 import { CidRouter } from '../../core/endpoint/cid-router.ts';
 import { DeadlineHeap } from '../../core/endpoint/deadline-heap.ts';
-import { EndpointError } from './errors.ts';
+import { EndpointError, socketError } from './errors.ts';
 import type { CloseInfo } from './errors.ts';
 import { Emitter } from './events.ts';
 import { describeClose, QuicConnectionHandle } from './handle.ts';
-import { clock, SendSlots } from './udp.ts';
+import { sendFrom, SocketSet } from './sockets.ts';
+import type { BoundSocket } from './sockets.ts';
+import { clock, enlargeBuffers, SendSlots } from './udp.ts';
 import type { SendSlot } from './udp.ts';
 
 export { describeClose, QuicConnectionHandle };
@@ -57,6 +65,10 @@ export interface EndpointStats {
   handshakes: number;
   /** Send errors reported by the socket. */
   sendErrors: number;
+  /** Datagrams a connection wrote for a local address with no open socket (not sent). */
+  unsendable: number;
+  /** Open UDP sockets (more than one with migration or a preferred address). */
+  sockets: number;
 }
 
 /** Events of an endpoint. */
@@ -67,7 +79,7 @@ export type EndpointEvents = {
   datagram: [DatagramEvent];
   /** A socket error that is not tied to one connection. */
   error: [EndpointError];
-  /** The endpoint closed its socket. */
+  /** The endpoint closed its sockets. */
   close: [];
 };
 
@@ -75,14 +87,13 @@ export type EndpointEvents = {
 const BURST = 32;
 /** A datagram is sent now if its pacing time is at most this close (timers have ms precision). */
 const PACING_SLACK = 1;
+/** Peer addresses remembered per connection for stateless reset detection (its paths, §9). */
+const PEERS_PER_CONNECTION = 4;
 
 /** The machinery shared by QuicServerEndpoint and QuicClientEndpoint. */
 export abstract class QuicEndpointBase extends Emitter<EndpointEvents> {
-  protected socket: dgram.Socket | null = null;
-  /** The socket's bound address. */
-  protected localAddress: Address = { address: '0.0.0.0', port: 0 };
-  /** Send without an address (the client's connected socket). */
-  protected connectedPeer = false;
+  /** The bound sockets; the primary one first. */
+  protected readonly sockets = new SocketSet();
   protected readonly handles = new Set<QuicConnectionHandle>();
   protected readonly router: CidRouter<QuicConnectionHandle>;
   protected readonly slots: SendSlots;
@@ -101,9 +112,11 @@ export abstract class QuicEndpointBase extends Emitter<EndpointEvents> {
     connections: 0,
     handshakes: 0,
     sendErrors: 0,
+    unsendable: 0,
+    sockets: 0,
   };
   private readonly heap = new DeadlineHeap<QuicConnectionHandle>();
-  /** Connections by their first peer address (stateless reset detection). */
+  /** Connections by the peer addresses they sent to (stateless reset detection). */
   private readonly byPeer = new Map<string, Set<QuicConnectionHandle>>();
   private dirtyList: QuicConnectionHandle[] = [];
   private spareList: QuicConnectionHandle[] = [];
@@ -127,15 +140,27 @@ export abstract class QuicEndpointBase extends Emitter<EndpointEvents> {
     });
   }
 
-  /** The bound local address. */
+  /** The bound local address of the primary socket (the one new connections use). */
   get address(): Address {
-    return { ...this.localAddress };
+    const p = this.sockets.primary;
+    return p === null ? { address: '0.0.0.0', port: 0 } : { ...p.local };
+  }
+
+  /** The local addresses of every open socket, the primary one first. */
+  get localAddresses(): Address[] {
+    return this.sockets.addresses();
   }
 
   /** Counters (a snapshot). */
   stats(): EndpointStats {
     const c = this.counters;
-    return { ...c, dropped: { ...c.dropped }, connections: this.handles.size, sendErrors: this.slots.errors };
+    return {
+      ...c,
+      dropped: { ...c.dropped },
+      connections: this.handles.size,
+      sendErrors: this.slots.errors,
+      sockets: this.sockets.list.length,
+    };
   }
 
   /** The connections the endpoint drives. */
@@ -144,10 +169,47 @@ export abstract class QuicEndpointBase extends Emitter<EndpointEvents> {
   }
 
   /**
-   * Finds the connection for a datagram, or answers / drops it (stateless) and returns null.
-   * `from` is Node's rinfo (it has `address` and `port`).
+   * Finds the connection for a datagram that arrived on `via`, or answers / drops it (stateless)
+   * and returns null. `from` is Node's rinfo (it has `address` and `port`).
    */
-  protected abstract route(datagram: Buffer, from: Address, now: number): QuicConnectionHandle | null;
+  protected abstract route(
+    datagram: Buffer,
+    from: Address,
+    via: BoundSocket,
+    now: number,
+  ): QuicConnectionHandle | null;
+
+  /**
+   * Starts receiving on a bound socket whose datagrams arrive at `local` (`connected`: the peer
+   * it is connected to, or null) and adds it to the endpoint's sockets.
+   */
+  protected attach(
+    socket: dgram.Socket,
+    local: Address,
+    role: BoundSocket['role'],
+    connected: Address | null,
+  ): BoundSocket {
+    const now = clock();
+    const b: BoundSocket = {
+      socket,
+      local: { address: local.address, port: local.port },
+      connected: connected === null ? null : { address: connected.address, port: connected.port },
+      created: now,
+      lastSend: now,
+      role,
+      closed: false,
+    };
+    enlargeBuffers(socket);
+    socket.on('message', (msg: Buffer, rinfo: dgram.RemoteInfo) => this.receive(msg, rinfo, b));
+    socket.on('error', (e: Error) => this.onSocketError(e, b));
+    this.sockets.add(b, role === 'primary');
+    return b;
+  }
+
+  /** A socket's 'error' event (ICMP errors on a connected socket, send failures): reported. */
+  protected onSocketError(e: Error, b: BoundSocket): void {
+    this.emit('error', socketError(e, `socket ${b.local.address}:${b.local.port}`));
+  }
 
   /** The handshake completed (server: NEW_TOKEN, forget the client's first DCID). */
   protected onEstablished(_h: QuicConnectionHandle, _now: number): void {}
@@ -155,23 +217,44 @@ export abstract class QuicEndpointBase extends Emitter<EndpointEvents> {
   /** Starts driving a new connection. */
   protected register(h: QuicConnectionHandle, cids: readonly Uint8Array[]): void {
     this.handles.add(h);
-    const key = peerKey(h.peer);
-    let set = this.byPeer.get(key);
-    if (set === undefined) this.byPeer.set(key, (set = new Set()));
-    set.add(h);
+    this.notePeer(h, h.peer);
     this.counters.connectionsCreated++;
     this.counters.handshakes++;
     for (const cid of cids) this.addRoute(h, cid);
   }
 
   /**
+   * Remembers that `h` talks to `peer` (its first address, then every address it sends to: the
+   * server's preferred address, a client's new address), so a stateless reset from there is
+   * recognised (§10.3.1). At most PEERS_PER_CONNECTION, the oldest forgotten first.
+   */
+  private notePeer(h: QuicConnectionHandle, peer: Address): void {
+    h.lastTo = { address: peer.address, port: peer.port };
+    const peers = h.peers;
+    for (const p of peers) if (sameAddress(p, peer)) return;
+    if (peers.length >= PEERS_PER_CONNECTION) this.forgetPeer(h, peers.shift() as Address);
+    peers.push(h.lastTo);
+    const key = peerKey(peer);
+    let set = this.byPeer.get(key);
+    if (set === undefined) this.byPeer.set(key, (set = new Set()));
+    set.add(h);
+  }
+
+  private forgetPeer(h: QuicConnectionHandle, peer: Address): void {
+    const key = peerKey(peer);
+    const set = this.byPeer.get(key);
+    if (set !== undefined && set.delete(h) && set.size === 0) this.byPeer.delete(key);
+  }
+
+  /**
    * RFC 9000 §10.3.1: a datagram that matches no connection may be a stateless reset. Each
-   * connection with that peer checks its tail against the peer's reset tokens (in constant time,
-   * inside Connection.recv); returns the connection that recognized one, or null.
+   * connection that sent to that peer address checks its tail against the peer's reset tokens
+   * (in constant time, inside Connection.recv); returns the connection that recognized one, or null.
    */
   protected detectStatelessReset(
     datagram: Uint8Array,
     from: Address,
+    to: Address,
     now: number,
   ): QuicConnectionHandle | null {
     // §10.3: at least 21 bytes, and sent with a short header.
@@ -182,7 +265,7 @@ export abstract class QuicEndpointBase extends Emitter<EndpointEvents> {
     for (const h of set) {
       if (h.done) continue;
       info.from = from;
-      info.to = this.localAddress;
+      info.to = to;
       h.connection.recv(new Uint8Array(datagram), info, now); // a copy: recv works in place
       if (h.connection.isDraining() || h.connection.isClosed()) {
         h.activity = true;
@@ -208,28 +291,29 @@ export abstract class QuicEndpointBase extends Emitter<EndpointEvents> {
     d[reason] = (d[reason] ?? 0) + 1;
   }
 
-  /** The socket's 'message' listener. */
-  protected readonly onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
+  /** A socket's 'message' listener: `via` is the socket, its address the datagram's RecvInfo.to. */
+  private receive(msg: Buffer, rinfo: dgram.RemoteInfo, via: BoundSocket): void {
+    if (via.closed) return;
     const now = clock();
     this.counters.datagramsReceived++;
     this.counters.bytesReceived += msg.length;
-    const h = this.route(msg, rinfo, now);
+    const h = this.route(msg, rinfo, via, now);
     const tracing = this.has('datagram');
     if (h === null) {
-      if (tracing) this.traceDatagram('received', msg, rinfo, this.localAddress, now);
+      if (tracing) this.traceDatagram('received', msg, rinfo, via.local, now);
       return;
     }
     // recv() removes header protection in place: keep the wire bytes for the trace.
     const wire = tracing ? new Uint8Array(msg) : null;
     const info = this.recvInfo;
     info.from = rinfo;
-    info.to = this.localAddress;
+    info.to = via.local;
     h.connection.recv(msg, info, now);
     // pcapng.ts: a received datagram is written after its processing, so its secrets come first.
-    if (wire !== null) this.traceDatagram('received', wire, rinfo, this.localAddress, now);
+    if (wire !== null) this.traceDatagram('received', wire, rinfo, via.local, now);
     h.activity = true;
     this.markDirty(h);
-  };
+  }
 
   private traceDatagram(
     direction: 'sent' | 'received',
@@ -318,7 +402,7 @@ export abstract class QuicEndpointBase extends Emitter<EndpointEvents> {
       if (h.heldAt > now + PACING_SLACK) return false;
       const slot = h.heldSlot;
       h.heldSlot = null;
-      this.transmit(slot, h.heldLength, h.heldTo as Address, now);
+      this.transmit(slot, h.heldLength, h.heldFrom as Address, h.heldTo as Address, now);
     }
     for (let n = 0; n < BURST; n++) {
       const slot = this.slots.take();
@@ -331,33 +415,41 @@ export abstract class QuicEndpointBase extends Emitter<EndpointEvents> {
         this.slots.give(slot);
         return false;
       }
+      const to = info.to;
+      const last = h.lastTo;
+      if (last === null || last.port !== to.port || last.address !== to.address) this.notePeer(h, to);
       if (info.at > now + PACING_SLACK) {
         // RFC 9002 §7.7: hold the datagram until its pacing time.
         h.heldSlot = slot;
         h.heldLength = info.length;
-        h.heldTo = info.to;
+        h.heldFrom = info.from;
+        h.heldTo = to;
         h.heldAt = info.at;
         return false;
       }
-      this.transmit(slot, info.length, info.to, now);
+      this.transmit(slot, info.length, info.from, to, now);
     }
     return true;
   }
 
-  /** Sends `slot.buf[0, length)` to `to` (or to the connected peer); the slot returns in the callback. */
-  protected transmit(slot: SendSlot, length: number, to: Address, now: number): void {
-    const socket = this.socket;
-    if (socket === null || this.closedSocket) {
+  /**
+   * Sends `slot.buf[0, length)` from the socket bound to `from` to `to`; the slot returns to the
+   * pool in the send callback (or at once when it cannot be sent).
+   */
+  protected transmit(slot: SendSlot, length: number, from: Address, to: Address, now: number): void {
+    const b = this.closedSocket ? null : this.sockets.find(from);
+    if (b === null) {
+      // No socket has that address (closed since): as if lost on the way, the connection recovers.
+      if (!this.closedSocket) this.counters.unsendable++;
       this.slots.give(slot);
       return;
     }
-    if (this.has('datagram'))
-      this.traceDatagram('sent', slot.buf.subarray(0, length), this.localAddress, to, now);
+    if (this.has('datagram')) this.traceDatagram('sent', slot.buf.subarray(0, length), b.local, to, now);
     this.counters.datagramsSent++;
     this.counters.bytesSent += length;
+    b.lastSend = now;
     try {
-      if (this.connectedPeer) socket.send(slot.buf, 0, length, slot.done);
-      else socket.send(slot.buf, 0, length, to.port, to.address, slot.done);
+      sendFrom(b, slot.buf, length, to, slot.done);
     } catch (e) {
       slot.done(e as Error);
     }
@@ -419,9 +511,8 @@ export abstract class QuicEndpointBase extends Emitter<EndpointEvents> {
     h.done = true;
     this.heap.remove(h);
     this.handles.delete(h);
-    const key = peerKey(h.peer);
-    const set = this.byPeer.get(key);
-    if (set !== undefined && set.delete(h) && set.size === 0) this.byPeer.delete(key);
+    for (const p of h.peers) this.forgetPeer(h, p);
+    h.peers.length = 0;
     for (const cid of h.routes) this.router.remove(cid, h);
     h.routes.length = 0;
     if (h.heldSlot !== null) {
@@ -448,7 +539,7 @@ export abstract class QuicEndpointBase extends Emitter<EndpointEvents> {
 
   /**
    * Closes every connection (transport NO_ERROR, RFC 9000 §10.2), waits up to `timeout` ms for
-   * them to finish closing, then closes the socket.
+   * them to finish closing, then closes the sockets.
    */
   protected async shutdown(reason: string, timeout: number): Promise<void> {
     if (this.closedSocket) return;
@@ -473,7 +564,7 @@ export abstract class QuicEndpointBase extends Emitter<EndpointEvents> {
 
   /**
    * Stops at once: connections are dropped without a CONNECTION_CLOSE (as if the process died;
-   * their peers see an idle timeout or a stateless reset) and the socket closes.
+   * their peers see an idle timeout or a stateless reset) and the sockets close.
    */
   destroy(): void {
     for (const h of [...this.handles])
@@ -481,20 +572,13 @@ export abstract class QuicEndpointBase extends Emitter<EndpointEvents> {
     this.closeSocket();
   }
 
-  /** Closes the socket and the timer at once. */
+  /** Closes every socket and the timer at once. */
   protected closeSocket(): void {
     if (this.closedSocket) return;
     this.closedSocket = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    const s = this.socket;
-    if (s !== null) {
-      try {
-        s.close();
-      } catch {
-        // already closed
-      }
-    }
+    this.sockets.closeAll();
     this.emit('close');
   }
 }

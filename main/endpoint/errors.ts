@@ -18,7 +18,12 @@ export type EndpointErrorCode =
   /** The endpoint was closed. */
   | 'endpoint_closed'
   /** Binding or using the socket failed (EADDRINUSE, EACCES...). */
-  | 'socket_error';
+  | 'socket_error'
+  /**
+   * A migration could not start (RFC 9000 §9): the server's disable_active_migration, handshake not
+   * confirmed, no spare connection ID... `cause` is the core MigrationError (its `kind`).
+   */
+  | 'migration_refused';
 
 /** A connection's end, as the endpoint reports it. */
 export interface CloseInfo {

@@ -6,7 +6,8 @@
 import type { Connection } from '../../core/connection/connection.ts';
 import type { Address } from '../../core/connection/types.ts';
 import type { Scheduled } from '../../core/endpoint/deadline-heap.ts';
-import type { CloseInfo, EndpointError } from './errors.ts';
+import { EndpointError } from './errors.ts';
+import type { CloseInfo } from './errors.ts';
 import { Emitter } from './events.ts';
 import type { SendSlot } from './udp.ts';
 
@@ -19,6 +20,21 @@ export type ConnectionEvents = {
   /** The connection is gone (closed, drained, timed out, refused...). */
   closed: [CloseInfo];
 };
+
+/** Options of a client's migration to a new local socket (`QuicClientEndpoint.migrate`). */
+export interface MigrateOptions {
+  /** The new socket's local port (default 0: any). */
+  localPort?: number;
+  /** The new socket's local IP (default: the interface address the endpoint's socket uses). */
+  localAddress?: string;
+}
+
+/** What a handle needs of its endpoint. */
+export interface HandleEndpoint {
+  markDirty(h: QuicConnectionHandle): void;
+  /** Client endpoints only. */
+  migrate?(h: QuicConnectionHandle, options?: MigrateOptions): Promise<Address>;
+}
 
 const NOOP = (): void => {};
 
@@ -38,7 +54,13 @@ export class QuicConnectionHandle extends Emitter<ConnectionEvents> implements S
   /** @internal */
   heldLength = 0;
   /** @internal */
+  heldFrom: Address | null = null;
+  /** @internal */
   heldTo: Address | null = null;
+  /** @internal The peer address of the last datagram it sent. */
+  lastTo: Address | null = null;
+  /** @internal The peer addresses it sent to, newest last (stateless reset detection). */
+  readonly peers: Address[] = [];
   /** @internal */
   heldAt = 0;
   /** @internal */
@@ -69,7 +91,7 @@ export class QuicConnectionHandle extends Emitter<ConnectionEvents> implements S
     readonly connection: Connection,
     /** The peer's address when the connection started. */
     readonly peer: Address,
-    private readonly endpoint: { markDirty(h: QuicConnectionHandle): void },
+    private readonly endpoint: HandleEndpoint,
     handshakeDeadline: number | null,
   ) {
     super();
@@ -92,6 +114,18 @@ export class QuicConnectionHandle extends Emitter<ConnectionEvents> implements S
     const n = this.connection.streamSend(id, data, fin);
     this.wake();
     return n;
+  }
+
+  /**
+   * Client: moves the connection to a new local socket (RFC 9000 §9.2); see
+   * QuicClientEndpoint.migrate. Rejects with EndpointError 'migration_refused' on a server.
+   */
+  migrate(options?: MigrateOptions): Promise<Address> {
+    if (this.endpoint.migrate === undefined)
+      return Promise.reject(
+        new EndpointError('migration_refused', 'only a client migrates a connection (RFC 9000 §9)'),
+      );
+    return this.endpoint.migrate(this, options);
   }
 
   /** Closes the connection (application error `code` by default, RFC 9000 §10.2) and wakes the endpoint. */

@@ -3,11 +3,11 @@
  * node:dgram, with typed errors, events for the layers above and per-datagram trace hooks.
  */
 export { QuicServerEndpoint } from './server.ts';
-export type { ServerEndpointOptions } from './server.ts';
+export type { PreferredAddresses, ServerEndpointOptions } from './server.ts';
 export { QuicClientEndpoint } from './client.ts';
 export type { ClientConnectOptions, ClientEndpointOptions } from './client.ts';
 export { QuicConnectionHandle, describeClose } from './handle.ts';
-export type { ConnectionEvents } from './handle.ts';
+export type { ConnectionEvents, MigrateOptions } from './handle.ts';
 export type { DatagramEvent, EndpointEvents, EndpointStats } from './endpoint.ts';
 export { EndpointError } from './errors.ts';
 export type { CloseInfo, EndpointErrorCode } from './errors.ts';

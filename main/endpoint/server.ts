@@ -1,5 +1,8 @@
 /**
- * A QUIC server over one UDP socket (IPv4 or IPv6): routes datagrams by every CID its connections
+ * A QUIC server over a UDP socket (IPv4 or IPv6), and one more per preferred address it offers
+ * (RFC 9000 §9.6): datagrams from every socket go to the same routing, with `RecvInfo.to` = the
+ * socket's address, and each datagram leaves from the socket of its `SendInfo.from` (so a
+ * connection answers from its preferred address once the client moved there). Routes datagrams by every CID its connections
  * issued (RFC 9000 §5.2), answers what matches no connection statelessly (core/endpoint Acceptor:
  * Version Negotiation §6, Retry §8.1.2, stateless reset §10.3, refusals §5.2.2), bounds its
  * connections and handshakes, hands out NEW_TOKEN tokens (§8.1.3) and shuts down gracefully.
@@ -9,6 +12,7 @@
  * client learns at once instead of timing out; past the rate limit such Initials are dropped.
  */
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { accept } from '../../core/connection/connection.ts';
 import type { Config } from '../../core/connection/config.ts';
 import type { Address } from '../../core/connection/types.ts';
@@ -21,7 +25,14 @@ import { newDatagramRouting, parseDatagramRouting } from '../../core/wire/packet
 import type { DatagramRouting } from '../../core/wire/packet.ts';
 import { QuicConnectionHandle, QuicEndpointBase } from './endpoint.ts';
 import { socketError } from './errors.ts';
-import { bindSocket, createUdpSocket, enlargeBuffers } from './udp.ts';
+import type { BoundSocket } from './sockets.ts';
+import { bindSocket, createUdpSocket } from './udp.ts';
+
+/** The preferred addresses a server offers (RFC 9000 §9.6, §18.2); port 0: any free port. */
+export interface PreferredAddresses {
+  ipv4?: Address;
+  ipv6?: Address;
+}
 
 /** Options of a QuicServerEndpoint. */
 export interface ServerEndpointOptions {
@@ -54,6 +65,12 @@ export interface ServerEndpointOptions {
   rateLimit?: ResponseRateLimiterOptions;
   /** Called for each new connection (the same as the 'connection' event). */
   onConnection?: (connection: QuicConnectionHandle) => void;
+  /**
+   * Preferred addresses to offer (RFC 9000 §9.6): the server also listens on each (port 0: any;
+   * the bound port is the one offered) and sets them on `config` (setPreferredAddress). Each must
+   * be a concrete IP of its family (not 0.0.0.0 or ::: the client sends to it).
+   */
+  preferredAddress?: PreferredAddresses;
 }
 
 /** A QUIC server endpoint: `await QuicServerEndpoint.listen({ host, port, config })`. */
@@ -67,10 +84,18 @@ export class QuicServerEndpoint extends QuicEndpointBase {
   private readonly newTokens: boolean;
   private readonly routing: DatagramRouting = newDatagramRouting();
   private state: 'new' | 'listening' | 'closing' | 'closed' = 'new';
+  private readonly preferredBound: PreferredAddresses = {};
 
   constructor(private readonly options: ServerEndpointOptions) {
     const cidLength = options.cidLength ?? 8;
     super(cidLength, options.config.maxUdpPayloadSize, randomBytes(8));
+    const pref = options.preferredAddress;
+    if (pref !== undefined) {
+      checkPreferred(pref.ipv4, 4);
+      checkPreferred(pref.ipv6, 6);
+      if (pref.ipv4 === undefined && pref.ipv6 === undefined)
+        throw new RangeError('preferredAddress needs ipv4 or ipv6');
+    }
     this.config = options.config;
     if (options.config.certificateChain.length === 0)
       throw new RangeError('a server Config needs setCertificateChain() and setPrivateKey()');
@@ -85,6 +110,8 @@ export class QuicServerEndpoint extends QuicEndpointBase {
       retry: options.retry ?? false,
       limiter: new ResponseRateLimiter(options.rateLimit),
       provider: options.config.provider(),
+      // RFC 9000 §6.1: Initials of a version the Config does not accept get Version Negotiation.
+      versions: options.config.supportedVersions(),
     });
     this.maxConnections = options.maxConnections ?? 1000;
     this.maxHandshakes = options.maxHandshakes ?? 100;
@@ -100,26 +127,67 @@ export class QuicServerEndpoint extends QuicEndpointBase {
     return s;
   }
 
-  /** Binds the socket (rejects with an EndpointError 'socket_error' when it cannot). */
+  /**
+   * Binds the socket, and one per preferred address, whose bound addresses are then set on the
+   * Config (rejects with an EndpointError 'socket_error' when one cannot be bound).
+   */
   async listen(): Promise<Address> {
     if (this.state !== 'new') throw new RangeError('listen() was already called');
     this.state = 'listening';
-    const socket = createUdpSocket(this.options.host);
-    this.socket = socket;
-    try {
-      this.localAddress = await bindSocket(socket, this.options.host, this.options.port);
-    } catch (e) {
-      this.state = 'closed';
-      this.closeSocket();
-      throw socketError(e, `cannot bind ${this.options.host}:${this.options.port}`);
+    const { host, port } = this.options;
+    await this.bindOne(host, port, 'primary');
+    const pref = this.options.preferredAddress;
+    if (pref !== undefined) {
+      const bound: PreferredAddresses = {};
+      if (pref.ipv4 !== undefined)
+        bound.ipv4 = await this.bindOne(pref.ipv4.address, pref.ipv4.port, 'preferred');
+      if (pref.ipv6 !== undefined)
+        bound.ipv6 = await this.bindOne(pref.ipv6.address, pref.ipv6.port, 'preferred');
+      // RFC 9000 §18.2: the connections offer the addresses actually bound.
+      this.config.setPreferredAddress(bound);
+      Object.assign(this.preferredBound, bound);
     }
-    enlargeBuffers(socket);
-    socket.on('message', this.onMessage);
-    socket.on('error', (e) => this.emit('error', socketError(e, 'socket error')));
     return this.address;
   }
 
-  protected route(datagram: Buffer, from: Address, now: number): QuicConnectionHandle | null {
+  private async bindOne(host: string, port: number, role: BoundSocket['role']): Promise<Address> {
+    const socket = createUdpSocket(host);
+    let local: Address;
+    try {
+      local = await bindSocket(socket, host, port);
+    } catch (e) {
+      this.state = 'closed';
+      try {
+        socket.close();
+      } catch {
+        // never bound
+      }
+      this.closeSocket();
+      throw socketError(e, `cannot bind ${host}:${port}`);
+    }
+    if (this.closedSocket) {
+      socket.close(); // destroyed while binding
+      throw socketError(new Error('the server was closed'), `cannot bind ${host}:${port}`);
+    }
+    this.attach(socket, local, role, null);
+    return local;
+  }
+
+  /** The preferred addresses the server listens on and offers (RFC 9000 §9.6), as bound: IPv4 first. */
+  get preferredAddresses(): Address[] {
+    const p = this.preferredBound;
+    const out: Address[] = [];
+    if (p.ipv4 !== undefined) out.push({ ...p.ipv4 });
+    if (p.ipv6 !== undefined) out.push({ ...p.ipv6 });
+    return out;
+  }
+
+  protected route(
+    datagram: Buffer,
+    from: Address,
+    via: BoundSocket,
+    now: number,
+  ): QuicConnectionHandle | null {
     let r: DatagramRouting;
     try {
       r = parseDatagramRouting(datagram, this.router.cidLength, this.routing);
@@ -134,7 +202,7 @@ export class QuicServerEndpoint extends QuicEndpointBase {
       return null;
     }
     // RFC 9000 §10.3.1: perhaps the client's stateless reset for one of its connections.
-    if (r.type === '1rtt' && this.detectStatelessReset(datagram, from, now) !== null) return null;
+    if (r.type === '1rtt' && this.detectStatelessReset(datagram, from, via.local, now) !== null) return null;
     const slot = this.slots.take();
     if (slot === null) {
       this.drop('no_buffer');
@@ -154,7 +222,7 @@ export class QuicServerEndpoint extends QuicEndpointBase {
       else if (d.packet === 'stateless_reset') c.statelessResetSent++;
       else if (d.packet === 'connection_refused') c.refusedSent++;
       else c.invalidTokenSent++;
-      this.transmit(slot, d.length, from, now);
+      this.transmit(slot, d.length, via.local, from, now); // from the socket it arrived on
       return null;
     }
     this.slots.give(slot);
@@ -162,9 +230,10 @@ export class QuicServerEndpoint extends QuicEndpointBase {
     // A fresh CID that collides with a routed one (2^-64) would steal its datagrams: pick again.
     let scid = d.scid;
     while (d.odcid === null && this.router.has(scid)) scid = this.acceptor.newCid();
-    // TODO(connection API): a NEW_TOKEN token validated the address (d.addressValidated), but
-    // accept() cannot be told so without a Retry's ODCID; the anti-amplification limit stays on.
-    const conn = accept(scid, d.odcid, this.localAddress, peer, this.config, now);
+    // RFC 9000 §8.1: a valid NEW_TOKEN token validates the address (lifts the 3x limit).
+    const conn = accept(scid, d.odcid, via.local, peer, this.config, now, {
+      addressValidated: d.addressValidated,
+    });
     const handle = new QuicConnectionHandle(conn, peer, this, now + this.handshakeTimeout);
     const cids = [scid];
     if (!bytesEqual(d.dcid, scid)) {
@@ -186,7 +255,9 @@ export class QuicServerEndpoint extends QuicEndpointBase {
     }
     // RFC 9000 §8.1.3: a token for the client's next connection, bound to its address.
     if (this.newTokens) {
-      h.connection.sendNewToken(this.tokenKey.mintNewToken({ clientAddress: h.peer, now }));
+      // RFC 9369 §5: bound to this connection's version; another version's Initial ignores it.
+      const version = h.connection.stats().version;
+      h.connection.sendNewToken(this.tokenKey.mintNewToken({ clientAddress: h.peer, now, version }));
     }
   }
 
@@ -211,4 +282,15 @@ export class QuicServerEndpoint extends QuicEndpointBase {
   get listening(): boolean {
     return this.state === 'listening';
   }
+}
+
+/** A preferred address must be a concrete IP of its family (RFC 9000 §18.2: the client sends to it). */
+function checkPreferred(a: Address | undefined, family: 4 | 6): void {
+  if (a === undefined) return;
+  if (a === null || typeof a !== 'object' || isIP(a.address) !== family)
+    throw new RangeError(`the IPv${family} preferred address must be an IPv${family} literal`);
+  if (a.address === '0.0.0.0' || /^[0:]+$/.test(a.address))
+    throw new RangeError(`a preferred address cannot be unspecified (${a.address})`);
+  if (!Number.isInteger(a.port) || a.port < 0 || a.port > 65535)
+    throw new RangeError(`invalid preferred port ${a.port}`);
 }

@@ -53,6 +53,58 @@ export function bindSocket(socket: dgram.Socket, address: string, port: number):
   });
 }
 
+/**
+ * A new socket bound to `address`:`port` with its port fixed, for a socket that is connected and
+ * may be disconnected later. Linux gives a socket bound to port 0 a new ephemeral port when it
+ * is disconnected (connect(AF_UNSPEC) resets a port that bind() did not set explicitly): the
+ * connection's local address would change under it. So port 0 is resolved first: bound on a
+ * probe socket, released, and bound explicitly (again with another port if something took it).
+ */
+export async function bindFixedPort(
+  address: string,
+  port: number,
+): Promise<{ socket: dgram.Socket; local: Address }> {
+  if (port !== 0) {
+    const socket = createUdpSocket(address);
+    try {
+      return { socket, local: await bindSocket(socket, address, port) };
+    } catch (e) {
+      closeQuietly(socket);
+      throw e;
+    }
+  }
+  for (let attempt = 0; ; attempt++) {
+    const probe = createUdpSocket(address);
+    let chosen: number;
+    try {
+      chosen = (await bindSocket(probe, address, 0)).port;
+    } finally {
+      await new Promise<void>((resolve) => {
+        try {
+          probe.close(() => resolve());
+        } catch {
+          resolve(); // never bound
+        }
+      });
+    }
+    const socket = createUdpSocket(address);
+    try {
+      return { socket, local: await bindSocket(socket, address, chosen) };
+    } catch (e) {
+      closeQuietly(socket);
+      if ((e as { code?: string }).code !== 'EADDRINUSE' || attempt >= 4) throw e;
+    }
+  }
+}
+
+function closeQuietly(socket: dgram.Socket): void {
+  try {
+    socket.close();
+  } catch {
+    // never bound, or closed
+  }
+}
+
 /** Connects `socket` to one peer so the kernel reports ICMP errors to it (ECONNREFUSED). */
 export function connectSocket(socket: dgram.Socket, address: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -251,6 +251,11 @@ export class H3FileServer {
     return this.endpoint.address;
   }
 
+  /** The preferred addresses it also listens on and offers (`endpoint.preferredAddress`, RFC 9000 §9.6). */
+  get preferredAddresses(): Address[] {
+    return this.endpoint.preferredAddresses;
+  }
+
   /** @internal Binds the socket and starts accepting. */
   async listen(): Promise<void> {
     const o = this.options;
