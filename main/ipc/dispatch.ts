@@ -7,7 +7,6 @@
 import { toRequestError, RequestFailure } from '../session/failure.ts';
 import type { ExportFile } from '../session/exports.ts';
 import type { SessionManager } from '../session/manager.ts';
-import { migrationAvailable } from '../session/session-io.ts';
 import { EXPORT_KINDS, isRequestName } from './contract.ts';
 import type {
   AppInfo,
@@ -63,7 +62,7 @@ export class Dispatcher {
         contractVersion: CONTRACT_VERSION,
         appVersion: hooks.appVersion,
         transport: hooks.transport,
-        features: { datagrams: true, keyUpdate: true, migration: migrationAvailable() },
+        features: { datagrams: true, keyUpdate: true, migration: true },
       }),
       openSession: (a) => m.openSession(openOptions(a.options)),
       closeSession: (a) => {

@@ -12,7 +12,7 @@ import type { H3Connection, H3Event } from '../../core/h3/connection.ts';
 import { h3ErrorName } from '../../core/h3/errors.ts';
 import type { FieldLine } from '../../core/h3/qpack/decoder.ts';
 import { H3StreamError } from '../../core/h3/request.ts';
-import { QuicClientEndpoint } from '../endpoint/client.ts';
+import { EndpointError } from '../endpoint/errors.ts';
 import { clock } from '../endpoint/udp.ts';
 import type { H3RequestInit, H3RequestRow, H3RequestUpdate, Payload } from '../ipc/contract.ts';
 import { PROGRESS_INTERVAL } from './aggregate.ts';
@@ -41,11 +41,6 @@ interface WriteQueue {
   fin: boolean;
   /** Request body of an H3 stream (sent with sendBody) rather than raw stream data. */
   h3: boolean;
-}
-
-/** Whether the client endpoint can migrate a connection to a new local port (`QuicClientEndpoint.migrate`). */
-export function migrationAvailable(): boolean {
-  return typeof (QuicClientEndpoint.prototype as unknown as { migrate?: unknown }).migrate === 'function';
 }
 
 /** The data side of a Session. */
@@ -453,27 +448,23 @@ export class SessionIo {
   }
 
   /**
-   * Moves the connection to a new local UDP port (RFC 9000 §9.2). The core can (Connection.migrate)
-   * but the datagrams must then leave from a second socket: that needs the client endpoint's
-   * `migrate(handle)`; without it this is a clear 'unsupported'.
+   * Moves the connection to a new local UDP port (RFC 9000 §9.2): a second socket, path validation,
+   * then the old socket closes. Resolves with the new local port.
    */
   async migrate(): Promise<number> {
     this.established('migrate');
-    const endpoint = this.session.endpoint as unknown as {
-      migrate?: (handle: unknown) => Promise<{ port: number }>;
-    } | null;
-    if (endpoint === null || typeof endpoint.migrate !== 'function')
-      throw new RequestFailure(
-        'unsupported',
-        'migration is not available: the UDP client endpoint cannot send from a second local port yet (the QUIC core supports it)',
-      );
+    const { endpoint, handle } = this.session;
+    if (endpoint === null || handle === null)
+      throw new RequestFailure('invalid_state', 'the session has no connection');
     try {
-      const local = await endpoint.migrate(this.session.handle);
+      const local = await endpoint.migrate(handle);
       this.session.scheduleFlush();
       return local.port;
     } catch (e) {
-      if (e instanceof MigrationError)
-        throw new RequestFailure(e.kind === 'disabled_by_peer' ? 'unsupported' : 'invalid_state', e.message);
+      if (e instanceof EndpointError && e.code === 'migration_refused') {
+        const kind = e.cause instanceof MigrationError ? e.cause.kind : null;
+        throw new RequestFailure(kind === 'disabled_by_peer' ? 'unsupported' : 'invalid_state', e.message);
+      }
       throw e;
     }
   }
