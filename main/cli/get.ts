@@ -5,11 +5,14 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { Config, QUIC_VERSION_1, QUIC_VERSION_2 } from '../../core/connection/config.ts';
+import { Config } from '../../core/connection/config.ts';
+import { QUIC_VERSION_1, isSupportedVersion } from '../../core/wire/version.ts';
 import type { CongestionControlName } from '../../core/connection/config.ts';
 import type { NamedGroup } from '../../core/crypto/provider.ts';
 import { fetchAll, parseTarget } from '../h3/fetch.ts';
-import type { BodySink, FetchAllOptions } from '../h3/fetch.ts';
+import type { BodySink, FetchAllOptions, ResumeStore } from '../h3/fetch.ts';
+import { SessionFile } from './session-file.ts';
+import { applyTransportOptions, parseVersion, parseVersionList } from './transport.ts';
 import { connectionSummary, formatBytes, ProgressBar } from './output.ts';
 import { UsageError, flag, int, str } from './options.ts';
 import type { ParsedCommand } from './options.ts';
@@ -24,7 +27,13 @@ const GROUPS: Readonly<Record<string, NamedGroup>> = { x25519: 'x25519', p256: '
 
 /** The client Config the options ask for. */
 export function clientConfig(p: ParsedCommand): Config {
-  const config = new Config(str(p, 'quic-version') === '2' ? QUIC_VERSION_2 : QUIC_VERSION_1);
+  const first = parseVersion(str(p, 'quic-version') ?? '1', 'quic-version', 'get');
+  const listed = str(p, 'preferred-versions');
+  const preferred = listed === undefined ? null : parseVersionList(listed, 'preferred-versions', 'get');
+  // An unknown first version is only the Version field of the first flight (RFC 9368 §1.2).
+  const config = new Config(isSupportedVersion(first) ? first : (preferred?.[0] ?? QUIC_VERSION_1));
+  if (preferred !== null) config.setPreferredVersions(preferred);
+  if (!isSupportedVersion(first)) config.setOriginalVersion(first);
   config.setApplicationProtos(['h3']);
   if (flag(p, 'insecure')) config.verifyPeer(false);
   const ca = str(p, 'ca');
@@ -46,7 +55,26 @@ export function clientConfig(p: ParsedCommand): Config {
   const group = str(p, 'group');
   if (group !== undefined) config.setGroups([GROUPS[group]]);
   config.setCongestionControl((str(p, 'cc') ?? 'cubic') as CongestionControlName);
+  if (flag(p, 'early-data')) config.enableEarlyData();
+  if (flag(p, 'no-preferred-address')) config.setUsePreferredAddress(false);
+  applyTransportOptions(config, p, 'get');
   return config;
+}
+
+/**
+ * The session file as fetchAll's ResumeStore. A token is offered only to a connection of the
+ * QUIC version it came from (RFC 9369 §5); the ticket's version is checked by the connection.
+ */
+function resumeStore(file: SessionFile, version: number): ResumeStore {
+  return {
+    lookup(origin) {
+      const s = file.get(origin);
+      return { ticket: s.ticket, token: s.tokenVersion === version ? s.token : null };
+    },
+    store(origin, negotiated, ticket, token) {
+      file.update(origin, negotiated, ticket, token);
+    },
+  };
 }
 
 /** A file name for a URL's body: its last path component, or index.html. */
@@ -92,6 +120,19 @@ export async function runGet(p: ParsedCommand, io: Io): Promise<number> {
       pcapFile: str(p, 'pcap') ?? null,
     },
   };
+  const keyUpdateAfter = int(p, 'key-update-after', 'get');
+  if (keyUpdateAfter !== undefined) options.keyUpdateAfter = Math.max(1, keyUpdateAfter);
+  const migrateAfter = int(p, 'migrate-after', 'get');
+  if (migrateAfter !== undefined) options.migrateAfter = migrateAfter;
+  const sessionPath = str(p, 'session-file');
+  const sessions = sessionPath === undefined ? null : SessionFile.load(sessionPath);
+  if (sessions?.problem != null) io.err(`quicscope: ${sessions.problem}\n`);
+  if (sessions !== null) options.resume = resumeStore(sessions, config.version);
+  if (flag(p, 'early-data')) {
+    if (sessions === null)
+      throw new UsageError('--early-data needs --session-file (0-RTT resumes a session)', 'get');
+    options.earlyData = true;
+  }
   // Only successful bodies are saved (an error page is not the file asked for).
   if (out !== undefined)
     options.sink = (url, _i, res) =>
@@ -105,6 +146,13 @@ export async function runGet(p: ParsedCommand, io: Io): Promise<number> {
   }
   const result = await fetchAll(p.positionals, options);
   bar?.clear();
+  if (sessions !== null) {
+    try {
+      sessions.save();
+    } catch (e) {
+      io.err(`quicscope: cannot write ${sessions.path}: ${(e as NodeJS.ErrnoException).code ?? e}\n`);
+    }
+  }
 
   const reported = new Set<number>();
   for (const r of result.responses) {

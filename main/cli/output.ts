@@ -61,14 +61,24 @@ export function connectionSummary(c: FetchedConnection, verbose: boolean): strin
     lines.push(
       `  remote ${s.remote}  group ${tls.group ?? '-'}  resumed ${tls.resumed ? 'yes' : 'no'}  ` +
         `early data ${tls.earlyData}  retry ${st.retrySeen ? 'yes' : 'no'}  ` +
-        `version negotiation ${st.versionNegotiationSeen ? 'yes' : 'no'}`,
+        `version negotiation ${
+          st.versionNegotiationSeen
+            ? 'yes (Version Negotiation packet)'
+            : st.compatibleVersionSwitch
+              ? `compatible, from ${versionName(st.originalVersion)}`
+              : 'no'
+        }`,
       `  packets sent ${st.packetsSent} received ${st.packetsReceived} lost ${st.packetsLost} ` +
         `(${formatBytes(st.bytesLost)}) dropped ${st.packetsDropped}  PTOs ${st.ptoCount}  ` +
         `retransmitted ${formatBytes(st.streamBytesRetransmitted)}`,
       `  RTT min ${formatMs(st.minRtt)} smoothed ${formatMs(st.smoothedRtt)} var ${formatMs(st.rttVariance)}  ` +
         `cwnd ${formatBytes(st.cwnd)}  congestion control ${st.congestionControl}  ` +
         `key updates ${st.keyUpdates}`,
+      `  path MTU ${st.pmtu} (${st.pmtudState})  migrations ${st.migrationsValidated} validated / ` +
+        `${st.migrationsInitiated} initiated  path changes ${st.pathChanges}  local port ${st.localAddress.port}  ` +
+        `peer ${st.peerAddress.address.includes(':') ? `[${st.peerAddress.address}]` : st.peerAddress.address}:${st.peerAddress.port}`,
     );
+    for (const note of c.notes) lines.push(`  ${note}`);
     if (c.error !== null) lines.push(`  ended: ${c.error.message}`);
   }
   return lines;

@@ -2,7 +2,23 @@
  * The option tables of the commands (name, type, value, help, allowed values), apart from the
  * code that runs them, so that parsing and `--help` load nothing of the QUIC stack.
  */
-import type { CommandSpec } from './options.ts';
+import type { CommandSpec, OptionSpec } from './options.ts';
+
+/** Transport options both commands take. */
+const TRANSPORT_OPTIONS: readonly OptionSpec[] = [
+  {
+    name: 'max-udp-payload',
+    type: 'string',
+    value: 'BYTES',
+    help: 'max_udp_payload_size (1200..65527): the most PMTUD probes up to [default: 1350]',
+  },
+  {
+    name: 'no-pmtud',
+    type: 'boolean',
+    help: 'no path MTU discovery (RFC 9000 §14.3): send max-udp-payload datagrams unprobed',
+  },
+  { name: 'no-grease', type: 'boolean', help: 'no greasing (QUIC bit, reserved parameters and versions)' },
+];
 
 /** The option table of `get`. */
 export const GET_COMMAND: CommandSpec = {
@@ -28,10 +44,15 @@ export const GET_COMMAND: CommandSpec = {
     {
       name: 'quic-version',
       type: 'string',
-      value: '1|2',
-      choices: ['1', '2'],
+      value: 'VERSION',
       default: '1',
-      help: 'the QUIC version to start with',
+      help: 'the version of the first packet: 1, 2, or any 0x… (an unknown one draws Version Negotiation)',
+    },
+    {
+      name: 'preferred-versions',
+      type: 'string',
+      value: 'LIST',
+      help: 'the versions we speak, most preferred first, e.g. 2,1 (RFC 9368)',
     },
     {
       name: 'cipher',
@@ -59,11 +80,37 @@ export const GET_COMMAND: CommandSpec = {
       default: '10000',
       help: 'give up on a handshake after MS milliseconds',
     },
+    {
+      name: 'session-file',
+      type: 'string',
+      value: 'FILE',
+      help: 'resume with the session ticket and token kept here per server; save the new ones',
+    },
+    {
+      name: 'early-data',
+      type: 'boolean',
+      help: 'with a ticket from --session-file, send the requests in 0-RTT',
+    },
+    {
+      name: 'key-update-after',
+      type: 'string',
+      value: 'BYTES',
+      help: 'initiate a key update each time another BYTES of body arrived (RFC 9001 §6)',
+    },
+    {
+      name: 'migrate-after',
+      type: 'string',
+      value: 'BYTES',
+      help: 'move to a new local port once BYTES of body arrived (RFC 9000 §9)',
+    },
+    { name: 'no-preferred-address', type: 'boolean', help: "stay on the server's handshake address" },
+    ...TRANSPORT_OPTIONS,
     { name: 'verbose', short: 'v', type: 'boolean', help: 'print each response and connection details' },
   ],
   notes: [
     'examples:',
     '  quicscope get --ca cert.pem https://localhost:4433/index.html',
+    '  quicscope get -k --session-file s.bin --early-data https://127.0.0.1:4433/page.html  (twice)',
     '  quicscope get -k --out /tmp/dl https://127.0.0.1:4433/1000000 https://127.0.0.1:4433/page.html',
   ],
 };
@@ -96,6 +143,35 @@ export const SERVE_COMMAND: CommandSpec = {
       help: 'document root (default: none, only GET /<N>)',
     },
     { name: 'retry', type: 'boolean', help: 'validate client addresses with a Retry (RFC 9000 §8.1.2)' },
+    {
+      name: 'quic-versions',
+      type: 'string',
+      value: 'LIST',
+      help: "versions to accept, preferred first; 2,1 moves v1 clients to v2 (RFC 9368) [default: 1,2 keeping the client's]",
+    },
+    {
+      name: 'early-data',
+      type: 'boolean',
+      help: 'accept 0-RTT (each ticket once: a bounded replay filter, RFC 8446 §8.1)',
+    },
+    {
+      name: 'preferred-address',
+      type: 'string',
+      value: 'HOST:PORT',
+      help: 'also listen here and offer it as preferred_address (RFC 9000 §9.6)',
+    },
+    {
+      name: 'disable-active-migration',
+      type: 'boolean',
+      help: 'tell clients not to migrate (RFC 9000 §18.2)',
+    },
+    {
+      name: 'secret-file',
+      type: 'string',
+      value: 'FILE',
+      help: 'keys for tickets, tokens and stateless resets, kept across restarts (made if missing)',
+    },
+    ...TRANSPORT_OPTIONS,
     { name: 'qlog-dir', type: 'string', value: 'DIR', help: 'write one qlog (.sqlog) per connection' },
     { name: 'keylog', type: 'string', value: 'FILE', help: 'append TLS secrets (SSLKEYLOGFILE format)' },
     { name: 'verbose', short: 'v', type: 'boolean', help: 'log every request' },
@@ -104,5 +180,6 @@ export const SERVE_COMMAND: CommandSpec = {
     'examples:',
     '  quicscope serve --dir ./www',
     '  quicscope serve --listen [::1]:8443 --cert chain.pem --key key.pem --retry',
+    '  quicscope serve --secret-file /tmp/qs.key --early-data --preferred-address 127.0.0.1:4434',
   ],
 };

@@ -7,7 +7,7 @@
  * `fetchAll` (fetch.ts) builds on this for the CLI and the desktop app.
  */
 import type { Config } from '../../core/connection/config.ts';
-import type { ConnectionStats, TlsInfo } from '../../core/connection/types.ts';
+import type { Address, ConnectionStats, TlsInfo } from '../../core/connection/types.ts';
 import { H3Connection } from '../../core/h3/connection.ts';
 import type { H3Event } from '../../core/h3/connection.ts';
 import { h3ErrorName } from '../../core/h3/errors.ts';
@@ -45,6 +45,12 @@ export interface H3ClientOptions {
   token?: Uint8Array | null;
   /** Host name resolution (tests); default node:dns lookup. */
   lookup?: ClientEndpointOptions['lookup'];
+  /**
+   * With a ticket that allows 0-RTT (and `config.enableEarlyData()`), resolve `open` at once so
+   * that the first requests go in 0-RTT packets (RFC 9001 §4.6.1); if the server rejects them,
+   * the connection sends them again in 1-RTT (§4.6.2).
+   */
+  earlyData?: boolean;
 }
 
 /** Options of one request. */
@@ -213,6 +219,8 @@ export class H3ClientConnection {
       ownTraces ? traces : null,
       tracer,
     );
+    // 0-RTT: the requests go out before the handshake completes; a failure then ends them instead.
+    if (options.earlyData === true && handle.connection.isInEarlyData()) return client;
     try {
       await handle.established;
     } catch (e) {
@@ -267,6 +275,14 @@ export class H3ClientConnection {
       startedAt: this.startedAt,
       endedAt: this.endedAt ?? clock(),
     };
+  }
+
+  /**
+   * Moves the connection to a new local port (RFC 9000 §9, path validation first); resolves with
+   * the new local address, rejects with an EndpointError when the peer forbids it or no socket opens.
+   */
+  migrate(): Promise<Address> {
+    return this.endpoint.migrate(this.handle);
   }
 
   /** The session ticket the server sent (for resumption), if any. */

@@ -5,6 +5,8 @@
  * rejects for a network or HTTP failure: each response and each connection says what went wrong.
  */
 import type { Config } from '../../core/connection/config.ts';
+import type { Address } from '../../core/connection/types.ts';
+import type { SessionTicket } from '../../core/tls/session.ts';
 import { H3ClientConnection } from './client.ts';
 import type { ConnectionSummary, H3ClientOptions, H3Response } from './client.ts';
 import { describeFailure } from './errors.ts';
@@ -30,6 +32,14 @@ export interface FetchProgress {
   total: number;
 }
 
+/** Resumption state per origin (host:port): what to offer, and where what the server sends goes. */
+export interface ResumeStore {
+  /** The ticket (RFC 8446 §4.6.1) and NEW_TOKEN token (RFC 9000 §8.1.3) to offer to `origin`. */
+  lookup(origin: string): { ticket: SessionTicket | null; token: Uint8Array | null };
+  /** The latest ticket and token `origin` gave on a connection of QUIC `version` (null: none new). */
+  store(origin: string, version: number, ticket: SessionTicket | null, token: Uint8Array | null): void;
+}
+
 /** Options of fetchAll. */
 export interface FetchAllOptions {
   /** The client Config shared by the connections. */
@@ -50,6 +60,14 @@ export interface FetchAllOptions {
   headers?: [string, string][];
   /** Host name resolution (tests). */
   lookup?: H3ClientOptions['lookup'];
+  /** Resume with remembered tickets and tokens, and remember the new ones. */
+  resume?: ResumeStore;
+  /** Send the requests in 0-RTT when the ticket allows it (RFC 9001 §4.6; needs `resume`). */
+  earlyData?: boolean;
+  /** Initiate a key update (RFC 9001 §6) each time another this many body bytes arrived on a connection. */
+  keyUpdateAfter?: number;
+  /** Move to a new local port (RFC 9000 §9) once this many body bytes arrived on a connection. */
+  migrateAfter?: number;
 }
 
 /** One fetched URL. */
@@ -75,6 +93,8 @@ export interface FetchedConnection {
   lastResponseAt: number | null;
   /** Body bytes received on it. */
   bodyBytes: number;
+  /** What happened on it that the options asked for: resumption offered, key updates, migration. */
+  notes: string[];
 }
 
 /** What fetchAll returns. */
@@ -172,6 +192,7 @@ export async function fetchAll(urls: readonly string[], options: FetchAllOptions
       firstRequestAt: null,
       lastResponseAt: null,
       bodyBytes: 0,
+      notes: [],
     };
     connections[ci] = record;
     let client: H3ClientConnection;
@@ -182,6 +203,14 @@ export async function fetchAll(urls: readonly string[], options: FetchAllOptions
         config: options.config,
         handshakeTimeout: options.handshakeTimeout ?? 10_000,
       };
+      if (options.resume !== undefined) {
+        const { ticket, token } = options.resume.lookup(record.origin);
+        open.sessionTicket = ticket;
+        open.token = token;
+        if (ticket !== null) record.notes.push('offered a session ticket');
+        if (token !== null) record.notes.push('offered a NEW_TOKEN token');
+        open.earlyData = options.earlyData === true && ticket !== null;
+      }
       if (traces !== null) open.traces = traces;
       if (options.family !== undefined) open.family = options.family;
       if (options.lookup !== undefined) open.lookup = options.lookup;
@@ -195,6 +224,7 @@ export async function fetchAll(urls: readonly string[], options: FetchAllOptions
       report(true);
       return;
     }
+    const triggers = new Triggers(client, options, record);
     await Promise.all(
       targets.map(async (t) => {
         let sink: BodySink | null = null;
@@ -210,6 +240,7 @@ export async function fetchAll(urls: readonly string[], options: FetchAllOptions
             progress.received += chunk.length;
             record.bodyBytes += chunk.length;
             sink?.write(chunk);
+            triggers.check(record.bodyBytes);
             report(false);
           },
         });
@@ -224,9 +255,14 @@ export async function fetchAll(urls: readonly string[], options: FetchAllOptions
         report(false);
       }),
     );
+    await triggers.settled();
     await client.close();
     record.summary = client.summary();
     record.error = client.failure;
+    if (options.resume !== undefined) {
+      const conn = client.handle.connection;
+      options.resume.store(record.origin, record.summary.version, conn.sessionTicket(), conn.newToken());
+    }
   };
 
   try {
@@ -236,4 +272,47 @@ export async function fetchAll(urls: readonly string[], options: FetchAllOptions
   }
   report(true);
   return { responses, connections, ok: responses.every((r) => r.error === null) };
+}
+
+/** The actions `keyUpdateAfter` and `migrateAfter` ask for, fired as body bytes arrive. */
+class Triggers {
+  private readonly keyUpdateEvery: number;
+  private nextKeyUpdate: number;
+  private migrateAt: number;
+  private migration: Promise<void> | null = null;
+
+  constructor(
+    private readonly client: H3ClientConnection,
+    options: FetchAllOptions,
+    private readonly record: FetchedConnection,
+  ) {
+    this.keyUpdateEvery = options.keyUpdateAfter ?? Infinity;
+    this.nextKeyUpdate = this.keyUpdateEvery;
+    this.migrateAt = options.migrateAfter ?? Infinity;
+  }
+
+  /** Called with the body bytes received so far on the connection. */
+  check(received: number): void {
+    if (received >= this.nextKeyUpdate && this.client.handle.isOpen) {
+      // false while the previous update is unconfirmed (RFC 9001 §6.1): try again on the next chunk.
+      if (this.client.handle.connection.initiateKeyUpdate()) {
+        this.client.handle.wake();
+        this.record.notes.push(`key update initiated after ${received} bytes`);
+        this.nextKeyUpdate = received + this.keyUpdateEvery;
+      }
+    }
+    if (received >= this.migrateAt && this.migration === null) {
+      this.migrateAt = Infinity;
+      this.migration = this.client.migrate().then(
+        (local: Address) =>
+          void this.record.notes.push(`migrated to local port ${local.port} after ${received} bytes`),
+        (e: unknown) => void this.record.notes.push(`migration failed: ${(e as Error).message}`),
+      );
+    }
+  }
+
+  /** Resolves when a migration in progress has settled. */
+  async settled(): Promise<void> {
+    await this.migration;
+  }
 }

@@ -58,11 +58,13 @@ export function tempDir(prefix: string): {
 export async function startServer(
   chainPem: string,
   keyPem: string,
-  options: Partial<ServeFilesOptions> = {},
+  options: Partial<ServeFilesOptions> & { configure?: (config: Config) => void } = {},
 ): Promise<{ server: H3FileServer; port: number; url: (path: string) => string }> {
   const config = new Config();
   config.setCertificateChain(chainPem);
   config.setPrivateKey(keyPem);
+  options.configure?.(config);
+  delete options.configure;
   const server = await serveFiles({ host: '127.0.0.1', port: 0, config, dir: null, ...options });
   const port = server.address.port;
   return { server, port, url: (path) => `https://127.0.0.1:${port}${path}` };
