@@ -8,6 +8,7 @@ import { pemDecodeAll } from '../crypto/der.ts';
 import { getProvider } from '../crypto/index.ts';
 import type { ProviderName } from '../crypto/index.ts';
 import type { CryptoProvider, NamedGroup, PrivateKey } from '../crypto/provider.ts';
+import { QUIC_CIPHER_SUITES } from '../crypto/keys.ts';
 import { parseCertificate, parseCertificatesPem } from '../tls/x509.ts';
 import type { Certificate } from '../tls/x509.ts';
 import { parseIpAddress } from '../trace/ip.ts';
@@ -25,12 +26,10 @@ const MIB = 1024 * 1024;
 const MAX_STREAMS = 2 ** 60; // RFC 9000 §4.6
 const MAX_VARINT = 2 ** 62 - 1;
 
-/** TLS cipher suites by name or code point (RFC 8446 §B.4; RFC 9001 §5.3 excludes CCM_8). */
-const SUITE_CODES: Readonly<Record<string, number>> = {
-  TLS_AES_128_GCM_SHA256: 0x1301,
-  TLS_AES_256_GCM_SHA384: 0x1302,
-  TLS_CHACHA20_POLY1305_SHA256: 0x1303,
-};
+/** TLS cipher suite code points by name, from core/crypto's one table (RFC 9001 §5.3). */
+const SUITE_CODES: ReadonlyMap<string, number> = new Map(
+  Array.from(QUIC_CIPHER_SUITES.values(), (s) => [s.name, s.code]),
+);
 
 let systemRoots: Certificate[] | null = null;
 
@@ -451,8 +450,8 @@ export class Config {
   setCipherSuites(suites: readonly (string | number)[]): void {
     if (!Array.isArray(suites) || suites.length === 0) throw new RangeError('at least one cipher suite');
     const codes = suites.map((s) => {
-      const code = typeof s === 'number' ? s : SUITE_CODES[s];
-      if (code === undefined || !Object.values(SUITE_CODES).includes(code))
+      const code = typeof s === 'number' ? s : SUITE_CODES.get(s);
+      if (code === undefined || !QUIC_CIPHER_SUITES.has(code))
         throw new RangeError(`unsupported cipher suite ${String(s)}`);
       return code;
     });

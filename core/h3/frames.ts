@@ -12,7 +12,7 @@
  *
  * Emitted byte arrays are views of the caller's input: consume or copy them before reusing it.
  */
-import { varintLength } from '../wire/buffer.ts';
+import { varintAt, varintLength } from '../wire/buffer.ts';
 import type { Writer } from '../wire/buffer.ts';
 import { H3Error, H3ErrorCode } from './errors.ts';
 
@@ -112,15 +112,6 @@ export function checkFrameAllowed(
     (kind === 'push' && type === H3FrameType.PUSH_PROMISE)
   )
     fail(H3ErrorCode.H3_FRAME_UNEXPECTED, `frame type 0x${type.toString(16)} on a ${kind} stream`);
-}
-
-/** Decodes the varint at `pos`, which the caller knows is complete (RFC 9000 §16). */
-export function varintAt(b: Uint8Array, pos: number): number {
-  const first = b[pos];
-  const n = 1 << (first >> 6);
-  let v = first & 0x3f;
-  for (let i = 1; i < n; i++) v = v * 256 + b[pos + i];
-  return v;
 }
 
 /** Incremental reader of one varint split across chunks. */

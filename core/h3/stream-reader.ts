@@ -9,7 +9,8 @@
  * re-joined.
  */
 import { H3Error, H3ErrorCode } from './errors.ts';
-import { H3FrameType, checkFrameAllowed, varintAt } from './frames.ts';
+import { varintAt } from '../wire/buffer.ts';
+import { H3FrameType, checkFrameAllowed } from './frames.ts';
 
 /** Where a reader gets its bytes: like `Connection.streamRecv`, reads into `out`. */
 export type StreamSource = (out: Uint8Array) => { length: number; fin: boolean } | null;

@@ -13,6 +13,18 @@ import { QuicError, TransportError } from './errors.ts';
 export const MAX_VARINT = 2 ** 62 - 1;
 const TWO_32 = 0x1_0000_0000;
 
+/**
+ * The varint at `pos` (RFC 9000 §16) without bounds checks: the caller has made sure its
+ * `1 << (b[pos] >> 6)` bytes are there. For hot paths that already know the lengths.
+ */
+export function varintAt(b: Uint8Array, pos: number): number {
+  const first = b[pos];
+  const n = 1 << (first >> 6);
+  let v = first & 0x3f;
+  for (let i = 1; i < n; i++) v = v * 256 + b[pos + i];
+  return v;
+}
+
 /** Bytes needed to encode `v` as a varint (RFC 9000 §16, Table 4). */
 export function varintLength(v: number): 1 | 2 | 4 | 8 {
   if (v < 0x40) return 1;

@@ -11,7 +11,7 @@
  * Writers for headers, Version Negotiation, Retry and Stateless Reset are in packet-write.ts.
  */
 import { QuicError, TransportError } from './errors.ts';
-import { bytesEqual } from './buffer.ts';
+import { bytesEqual, varintAt } from './buffer.ts';
 import { isSupportedVersion, longPacketType, type LongPacketType } from './version.ts';
 
 /** Header Form bit (RFC 9000 §17.2): 1 for long headers. */
@@ -120,15 +120,10 @@ function malformed(reason: string): never {
   throw new QuicError(TransportError.PROTOCOL_VIOLATION, reason);
 }
 
-/** Reads a varint at `p` that must end by `end`; returns its value (RFC 9000 §16). */
-function varintAt(b: Uint8Array, p: number, end: number, what: string): number {
-  if (p >= end) malformed(`truncated ${what}`);
-  const first = b[p];
-  const n = 1 << (first >> 6);
-  if (p + n > end) malformed(`truncated ${what}`);
-  let v = first & 0x3f;
-  for (let i = 1; i < n; i++) v = v * 256 + b[p + i];
-  return v;
+/** Reads a varint at `p` that must end by `end` (RFC 9000 §16); a truncation is malformed. */
+function checkedVarintAt(b: Uint8Array, p: number, end: number, what: string): number {
+  if (p >= end || p + (1 << (b[p] >> 6)) > end) malformed(`truncated ${what}`);
+  return varintAt(b, p);
 }
 
 function u32At(b: Uint8Array, p: number): number {
@@ -225,14 +220,14 @@ export function parseHeader(
   let token: Uint8Array = EMPTY;
   if (type === 'initial') {
     // RFC 9000 §17.2.2: Token Length (i), Token (..).
-    const tokenLength = varintAt(datagram, p, end, 'token length');
+    const tokenLength = checkedVarintAt(datagram, p, end, 'token length');
     p += 1 << (datagram[p] >> 6);
     if (tokenLength > end - p) malformed('truncated token');
     token = datagram.subarray(p, p + tokenLength);
     p += tokenLength;
   }
   // RFC 9000 §17.2: Length (i) covers the Packet Number and the Payload.
-  const length = varintAt(datagram, p, end, 'length');
+  const length = checkedVarintAt(datagram, p, end, 'length');
   p += 1 << (datagram[p] >> 6);
   if (length > end - p) malformed(`length ${length} exceeds the ${end - p} bytes left in the datagram`);
   if (length === 0) malformed('length 0 leaves no packet number');
@@ -322,7 +317,7 @@ export function parseDatagramRouting(
     out.type = type;
     if (type === 'initial') {
       let p = scidOffset + scidLength;
-      const tokenLength = varintAt(datagram, p, end, 'token length');
+      const tokenLength = checkedVarintAt(datagram, p, end, 'token length');
       p += 1 << (datagram[p] >> 6);
       if (tokenLength > end - p) malformed('truncated token');
       out.tokenOffset = p;
