@@ -1,21 +1,92 @@
 /**
- * What we received in one packet number space and when to acknowledge it (RFC 9000 §13.2):
- * the received packet numbers as descending ranges (bounded), duplicate detection (§12.3),
- * the ACK-sending rules of §13.2.1-§13.2.2 and the pruning of §13.2.4.
+ * What we received in one packet number space and when to acknowledge it (RFC 9000 §13.2).
+ *
+ * Two range lists, both descending, non-adjacent and bounded by MAX_TRACKED_RANGES:
+ * - `received`: every packet number processed, for duplicate detection (RFC 9000 §12.3). Only
+ *   its overflow forgets anything, and what it forgets is then refused: packets at or below the
+ *   duplicate floor count as duplicates (RFC 9000 §13.2.3, "a minimum packet number that
+ *   increases as ranges are discarded").
+ * - `ranges`: what the next ACK frame covers. An ACK of one of our ACK frames prunes it
+ *   (RFC 9000 §13.2.4), but only where that ACK frame is known to have covered the packets:
+ *   a late packet arriving in a gap below an already acknowledged ACK is processed, listed
+ *   again and kept until an ACK frame sent after its arrival is acknowledged in turn.
  */
 import { varintLength } from '../wire/buffer.ts';
 import type { AckFields, AckRange } from '../wire/frame-types.ts';
 
-/** The most ranges kept; older ones are forgotten (their packets then count as duplicates). */
+/** The most ranges kept in each list; the lowest go first. */
 export const MAX_TRACKED_RANGES = 256;
 
 /** RFC 9000 §13.2.2: acknowledge at least every second ack-eliciting packet. */
 const ACK_ELICITING_THRESHOLD = 2;
 
+/**
+ * A range still to acknowledge. Its part at or below L may be forgotten when the peer acknowledges
+ * an ACK frame of ours with Largest Acknowledged L >= `hold`: every packet number p in the range
+ * was received before any ACK frame with a Largest Acknowledged >= max(p, hold) was built, and
+ * was listed in it. `hold` is -1 for packets received in order (their own number is the bound).
+ */
+export interface AckEntry extends AckRange {
+  hold: number;
+}
+
+/**
+ * Adds `pn` to the descending, non-adjacent list `r`, merging neighbours; an entry that takes
+ * `pn` raises its `hold` to `hold`. Returns the entry now holding `pn`.
+ */
+function insertRange(r: AckEntry[], pn: number, hold: number): AckEntry {
+  const top = r[0];
+  if (top === undefined || pn > top.largest + 1) {
+    const e = { smallest: pn, largest: pn, hold };
+    r.unshift(e);
+    return e;
+  }
+  if (pn === top.largest + 1) {
+    top.largest = pn;
+    if (hold > top.hold) top.hold = hold;
+    return top;
+  }
+  // Out of order: the first range whose smallest is <= pn + 1.
+  let i = 0;
+  while (i < r.length && r[i].smallest > pn + 1) i++;
+  const e = r[i];
+  if (e === undefined || pn > e.largest + 1) {
+    // Strictly between r[i - 1] and r[i] (or below every range).
+    const n = { smallest: pn, largest: pn, hold };
+    r.splice(i, 0, n);
+    return n;
+  }
+  if (hold > e.hold) e.hold = hold;
+  if (pn >= e.smallest && pn <= e.largest) return e;
+  if (pn === e.smallest - 1) {
+    e.smallest = pn;
+    // May now touch the next (lower) range.
+    const next = r[i + 1];
+    if (next !== undefined && next.largest + 1 === pn) {
+      e.smallest = next.smallest;
+      if (next.hold > e.hold) e.hold = next.hold;
+      r.splice(i + 1, 1);
+    }
+    return e;
+  }
+  // pn === e.largest + 1: may now touch the previous (higher) range.
+  e.largest = pn;
+  const prev = r[i - 1];
+  if (prev !== undefined && prev.smallest === pn + 1) {
+    prev.smallest = e.smallest;
+    if (e.hold > prev.hold) prev.hold = e.hold;
+    r.splice(i, 1);
+    return prev;
+  }
+  return e;
+}
+
 /** The received-packet state of one packet number space. */
 export class AckTracker {
-  /** Received packet numbers, descending, non-adjacent. */
-  readonly ranges: AckRange[] = [];
+  /** What the next ACK frame acknowledges: descending, non-adjacent; the first holds the largest. */
+  readonly ranges: AckEntry[] = [];
+  /** Every packet number processed (above the duplicate floor), descending, non-adjacent. */
+  private readonly received: AckEntry[] = [];
   /** The largest packet number received (-1 before any). */
   largestReceived = -1;
   /** When the largest packet was received (for ACK Delay, RFC 9000 §13.2.5). */
@@ -32,10 +103,20 @@ export class AckTracker {
   /** Something arrived since the last ACK: an ACK would carry news. */
   ackPending = false;
 
+  /** Packet numbers at or below this are refused as duplicates (-1 while nothing was forgotten). */
+  get duplicateFloor(): number {
+    return this.floor;
+  }
+
+  /** The number of ranges kept to detect duplicates (bounded by MAX_TRACKED_RANGES). */
+  get receivedRangeCount(): number {
+    return this.received.length;
+  }
+
   /** True when `pn` was already received or is too old to tell (RFC 9000 §12.3). */
   isDuplicate(pn: number): boolean {
     if (pn <= this.floor) return true;
-    const r = this.ranges;
+    const r = this.received;
     // Most packets are new and above the largest: check that first.
     if (r.length === 0 || pn > r[0].largest) return false;
     let lo = 0;
@@ -51,8 +132,8 @@ export class AckTracker {
   }
 
   /**
-   * Records a packet that was processed. `immediate` is true in the Initial and Handshake
-   * spaces (RFC 9000 §13.2.1: ack those without delay); `maxAckDelay` is ours, in ms.
+   * Records a packet that was processed (not a duplicate). `immediate` is true in the Initial and
+   * Handshake spaces (RFC 9000 §13.2.1: ack those without delay); `maxAckDelay` is ours, in ms.
    */
   onPacketReceived(
     pn: number,
@@ -61,7 +142,16 @@ export class AckTracker {
     maxAckDelay: number,
     immediate: boolean,
   ): void {
-    const gapBelow = this.insert(pn);
+    let gapBelow: number;
+    const top = this.received[0];
+    if (top !== undefined && pn === this.largestReceived + 1) {
+      // The common case, in order: both lists' first range ends at the largest received.
+      top.largest = pn;
+      this.ranges[0].largest = pn;
+      gapBelow = top.smallest;
+    } else {
+      gapBelow = this.insertOutOfOrder(pn);
+    }
     if (pn > this.largestReceived) {
       this.largestReceived = pn;
       this.largestReceivedTime = now;
@@ -82,70 +172,22 @@ export class AckTracker {
     }
   }
 
-  /** Inserts `pn`; returns the smallest packet number of the range now holding it. */
-  private insert(pn: number): number {
-    const r = this.ranges;
-    if (r.length === 0) {
-      r.push({ smallest: pn, largest: pn });
-      return pn;
+  /** Records `pn` after a gap or below the largest; returns the smallest of its received range. */
+  private insertOutOfOrder(pn: number): number {
+    const gapBelow = insertRange(this.received, pn, -1).smallest;
+    // A late packet (below the largest) may fall under ACK frames already built without it:
+    // only an ACK frame built after now, so with a Largest Acknowledged above today's largest,
+    // proves that the peer saw it acknowledged (RFC 9000 §13.2.4).
+    const late = pn < this.largestReceived;
+    insertRange(this.ranges, pn, late ? this.largestReceived + 1 : -1);
+    if (this.received.length > MAX_TRACKED_RANGES) {
+      // RFC 9000 §13.2.3: forget the lowest received range and refuse its packets from now on.
+      const dropped = this.received.pop() as AckEntry;
+      if (dropped.largest > this.floor) this.floor = dropped.largest;
     }
-    const top = r[0];
-    if (pn === top.largest + 1) {
-      top.largest = pn;
-      return top.smallest;
-    }
-    if (pn > top.largest + 1) {
-      r.unshift({ smallest: pn, largest: pn });
-      this.bound();
-      return pn;
-    }
-    // Out of order: find the first range whose smallest is <= pn + 1 (descending order).
-    let i = 0;
-    while (i < r.length && r[i].smallest > pn + 1) i++;
-    if (i === r.length) {
-      // Below every range.
-      const last = r[r.length - 1];
-      if (last.smallest === pn + 1) {
-        last.smallest = pn;
-        return pn;
-      }
-      r.push({ smallest: pn, largest: pn });
-      this.bound();
-      return pn;
-    }
-    const range = r[i];
-    if (pn >= range.smallest && pn <= range.largest) return range.smallest;
-    if (pn === range.smallest - 1) {
-      range.smallest = pn;
-      // May now touch the next (lower) range.
-      const next = r[i + 1];
-      if (next !== undefined && next.largest + 1 === pn) {
-        range.smallest = next.smallest;
-        r.splice(i + 1, 1);
-      }
-      return range.smallest;
-    }
-    if (pn === range.largest + 1) {
-      range.largest = pn;
-      const prev = r[i - 1];
-      if (prev !== undefined && prev.smallest === pn + 1) {
-        prev.smallest = range.smallest;
-        r.splice(i, 1);
-        return prev.smallest;
-      }
-      return range.smallest;
-    }
-    // Strictly between r[i - 1] and r[i].
-    r.splice(i, 0, { smallest: pn, largest: pn });
-    this.bound();
-    return pn;
-  }
-
-  private bound(): void {
-    while (this.ranges.length > MAX_TRACKED_RANGES) {
-      const dropped = this.ranges.pop() as AckRange;
-      this.floor = Math.max(this.floor, dropped.largest);
-    }
+    // RFC 9000 §13.2.3: stop acknowledging the lowest range (its packets stay known as received).
+    if (this.ranges.length > MAX_TRACKED_RANGES) this.ranges.pop();
+    return gapBelow;
   }
 
   /** Whether an ACK should be sent now (immediately, or its delay has expired). */
@@ -154,10 +196,10 @@ export class AckTracker {
   }
 
   /**
-   * The ACK frame fields for what we received, fitting in `room` bytes (the lowest ranges are
+   * The ACK frame fields for what we acknowledge, fitting in `room` bytes (the lowest ranges are
    * left out when they do not fit), or null when there is nothing to acknowledge or no room.
-   * `ackDelayExponent` is ours (RFC 9000 §18.2); `delayed` is false in Initial/Handshake, where
-   * the ACK Delay is sent as 0.
+   * A non-null result is taken to be sent. `ackDelayExponent` is ours (RFC 9000 §18.2);
+   * `delayed` is false in Initial/Handshake, where the ACK Delay is sent as 0.
    */
   ackFrame(now: number, ackDelayExponent: number, room: number, delayed: boolean): AckFields | null {
     const r = this.ranges;
@@ -177,7 +219,15 @@ export class AckTracker {
       if (n + add + countGrowth > room) break;
       n += add + countGrowth;
     }
-    return { largestAcknowledged: largest, ackDelay, ranges: count === r.length ? r : r.slice(0, count) };
+    if (count === r.length) return { largestAcknowledged: largest, ackDelay, ranges: r };
+    this.holdOmitted(count, largest);
+    return { largestAcknowledged: largest, ackDelay, ranges: r.slice(0, count) };
+  }
+
+  /** RFC 9000 §13.2.3: ranges from `from` on were left out of an ACK frame; its ACK must not prune them. */
+  private holdOmitted(from: number, largest: number): void {
+    const r = this.ranges;
+    for (let i = from; i < r.length; i++) if (r[i].hold <= largest) r[i].hold = largest + 1;
   }
 
   /** Call when an ACK frame for this space was sent. */
@@ -190,18 +240,31 @@ export class AckTracker {
 
   /**
    * The peer acknowledged a packet of ours that carried an ACK whose Largest Acknowledged was
-   * `largestAcked`: stop acknowledging packets at or below it (RFC 9000 §13.2.4). They stay
-   * known as received (duplicates are still detected through `floor`).
+   * `largestAcked`: stop acknowledging the packets at or below it that this ACK covered
+   * (RFC 9000 §13.2.4). They stay known as received, so duplicates are still detected, and
+   * packets never received below it are still accepted. The largest received stays listed
+   * (RFC 9000 §13.2.3: every ACK frame SHOULD include it).
    */
   onAckOfAck(largestAcked: number): void {
     const r = this.ranges;
-    while (r.length > 0 && r[r.length - 1].largest <= largestAcked) {
-      const dropped = r.pop() as AckRange;
-      this.floor = Math.max(this.floor, dropped.largest);
+    // Ranges wholly above largestAcked stay; pruning starts at the first that reaches it.
+    let i = 0;
+    while (i < r.length && r[i].smallest > largestAcked) i++;
+    let w = i;
+    for (; i < r.length; i++) {
+      const e = r[i];
+      if (e.hold > largestAcked) {
+        r[w++] = e; // received after that ACK was built, or left out of it
+      } else if (e.largest > largestAcked) {
+        e.smallest = largestAcked + 1;
+        r[w++] = e;
+      } else if (i === 0) {
+        // RFC 9000 §13.2.3: keep an ACK Range containing the largest received packet number.
+        e.smallest = e.largest;
+        e.hold = -1;
+        w++;
+      }
     }
-    if (r.length > 0 && r[r.length - 1].smallest <= largestAcked) {
-      r[r.length - 1].smallest = largestAcked + 1;
-      this.floor = Math.max(this.floor, largestAcked);
-    }
+    while (r.length > w) r.pop();
   }
 }
