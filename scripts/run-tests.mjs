@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts on Node's built-in runner through tsx.
 // (Node 20's --test does not expand globs itself.) Extra arguments are passed to `node --test`,
-// and a path argument ending in .ts narrows the run to those files.
-import { readdirSync, statSync } from 'node:fs';
+// and path arguments (test files, or directories of them) narrow the run.
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -16,8 +16,9 @@ function collect(dir, out) {
 }
 
 const args = process.argv.slice(2);
-const chosen = args.filter((a) => a.endsWith('.ts'));
-const flags = args.filter((a) => !a.endsWith('.ts'));
+const isPath = (a) => a.endsWith('.ts') || (!a.startsWith('-') && existsSync(a) && statSync(a).isDirectory());
+const chosen = args.filter(isPath).flatMap((a) => (a.endsWith('.ts') ? [a] : collect(a, [])));
+const flags = args.filter((a) => !isPath(a));
 const files = chosen.length > 0 ? chosen : collect('test', []);
 const result = spawnSync(
   process.execPath,
