@@ -15,6 +15,7 @@ const GROUPS: Record<string, () => Promise<BenchGroup>> = {
   handshake: () => import('./handshake.ts'),
   transfer: () => import('./transfer.ts'),
   sim: () => import('./sim.ts'),
+  queue: () => import('./queue.ts'),
   loopback: () => import('./loopback.ts'),
 };
 

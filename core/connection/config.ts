@@ -104,6 +104,8 @@ export class Config {
   /** Client: move to the server's preferred address once the handshake is confirmed (RFC 9000 §9.6.1). */
   usePreferredAddress = true;
   congestionControl: CongestionControlName = 'cubic';
+  /** HyStart++ (RFC 9406) in the first slow start (default on). */
+  hyStart = true;
   pacing = true;
   earlyData = false;
   tracer: Tracer = NullTracer;
@@ -338,6 +340,12 @@ export class Config {
   setCongestionControl(name: CongestionControlName): void {
     if (name !== 'newreno' && name !== 'cubic') throw new RangeError(`unknown congestion control '${name}'`);
     this.congestionControl = name;
+  }
+
+  /** HyStart++ (RFC 9406): leave the first slow start when the RTT rises, before a loss (default on). */
+  enableHyStart(on: boolean): void {
+    if (typeof on !== 'boolean') throw new TypeError('enableHyStart takes a boolean');
+    this.hyStart = on;
   }
 
   /** Pace packets (RFC 9002 §7.7); `send()` then returns an `at` in the future. */

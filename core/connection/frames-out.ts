@@ -18,6 +18,7 @@ import {
   writeStreamFrameHeader,
 } from '../wire/frames.ts';
 import type { ConnectionCloseFrame, Frame } from '../wire/frames.ts';
+import { autoTuneRtt } from '../stream/flow-control.ts';
 import { MAX_CONTROL_FRAME_SIZE } from '../stream/stream-map.ts';
 import { PacketNumberSpace } from './state.ts';
 import type { ConnState, PacketSpace } from './state.ts';
@@ -173,7 +174,8 @@ export function writeStreamControl(
   now: number,
 ): void {
   const streams = s.streams;
-  const rtt = s.recovery.rtt.smoothedRtt;
+  // Window auto-tuning judges against min_rtt: the smoothed RTT includes the window's own queue.
+  const rtt = autoTuneRtt(s.recovery.rtt);
   while (end - w.offset >= MAX_CONTROL_FRAME_SIZE && streams.hasControlFrames()) {
     const f = streams.pollControlFrame(now, rtt);
     if (f === null) break;

@@ -124,6 +124,8 @@ export class ConnState {
 
   localParams: TransportParameters | null = null;
   peerParams: TransportParameters | null = null;
+  /** Client resuming with 0-RTT: the server's remembered parameters (RFC 9000 §7.4.1) until its own arrive. */
+  rememberedParams: TransportParameters | null = null;
   peerParamsRaw: Uint8Array | null = null;
   /** Peer's ack_delay_exponent (RFC 9000 §18.2), 3 until its parameters arrive. */
   peerAckDelayExponent = 3;
@@ -301,6 +303,7 @@ export class ConnState {
     this.recovery = new LossRecovery<SentPayload>({
       isServer,
       congestionControl: config.congestionControl,
+      hyStart: config.hyStart,
       maxDatagramSize: 1200,
       listener: this.trace ? this.recoveryListener() : undefined,
     });

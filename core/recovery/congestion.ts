@@ -1,12 +1,15 @@
 /**
  * The congestion controller interface (RFC 9002 §7) and the window accounting every controller
  * shares: bytes in flight, the recovery period (§7.3.2), the application-limited rule (§7.8),
- * persistent congestion (§7.6) and the initial and minimum windows (§7.2). NewReno and CUBIC only
- * supply how the window grows on an acknowledgment and shrinks on a congestion event.
+ * persistent congestion (§7.6), the initial and minimum windows (§7.2), and slow start with
+ * HyStart++ (RFC 9406, hystart.ts). NewReno and CUBIC only supply how the window grows in
+ * congestion avoidance and shrinks on a congestion event.
  */
+import { HyStart } from './hystart.ts';
 import type { RttEstimator } from './rtt.ts';
 import {
   MIN_MAX_DATAGRAM_SIZE,
+  PacketNumberSpace,
   initialWindow,
   minimumWindow,
   type CongestionState,
@@ -20,6 +23,16 @@ export interface CongestionPacket {
   readonly size: number;
   readonly inFlight: boolean;
   readonly pmtuProbe?: boolean;
+  /** The packet number: HyStart++ counts rounds in Application Data packet numbers (RFC 9406 §4.2). */
+  readonly packetNumber?: number;
+  /** The packet number space (default Application Data when a packetNumber is given). */
+  readonly space?: PacketNumberSpace;
+}
+
+/** Construction options of the built-in controllers. */
+export interface CongestionControllerOptions {
+  /** Run HyStart++ (RFC 9406) in the initial slow start (default true). */
+  hyStart?: boolean;
 }
 
 /** The names createCongestionController accepts. */
@@ -47,9 +60,15 @@ export interface CongestionController {
   readonly minimumWindow: number;
   /** Receives congestion state changes; set it to trace them. */
   listener: RecoveryListener | null;
-  /** Records `bytes` more in flight (Appendix B.4). Call only for in-flight packets. */
-  onPacketSent(bytes: number, now: number): void;
-  /** Newly acknowledged packets (Appendix B.5): shrinks bytes in flight and grows the window. */
+  /**
+   * Records `bytes` more in flight (Appendix B.4). Call only for in-flight packets. `packetNumber`:
+   * the packet's number if it is an Application Data packet, else -1 (HyStart++ rounds).
+   */
+  onPacketSent(bytes: number, now: number, packetNumber?: number): void;
+  /**
+   * Newly acknowledged packets of one ACK frame (Appendix B.5): shrinks bytes in flight and grows
+   * the window. `rtt` has already taken this ACK's sample, if it produced one.
+   */
   onPacketsAcked(packets: readonly CongestionPacket[], now: number, rtt: RttEstimator): void;
   /** Packets declared lost (Appendix B.8, without persistent congestion): may start a congestion event. */
   onPacketsLost(packets: readonly CongestionPacket[], now: number): void;
@@ -86,6 +105,8 @@ export abstract class WindowedController implements CongestionController {
   state: CongestionState = 'slow_start';
   maxDatagramSize: number;
   listener: RecoveryListener | null = null;
+  /** HyStart++ (RFC 9406) of the initial slow start. */
+  readonly hystart: HyStart;
   /** Appendix B.2 congestion_recovery_start_time; -Infinity while no recovery period has begun. */
   protected recoveryStartTime = -Infinity;
   private inRecovery = false;
@@ -94,28 +115,37 @@ export abstract class WindowedController implements CongestionController {
   private recoverySendAllowance = 0;
   /** True until the window first changes: a new datagram size then resets it to the new initial window. */
   private windowUntouched = true;
+  /** The RTT estimator and sample count last seen, to tell whether an ACK brought a new sample. */
+  private lastRtt: RttEstimator | null = null;
+  private lastRttSamples = 0;
 
-  constructor(maxDatagramSize: number) {
+  constructor(maxDatagramSize: number, options: CongestionControllerOptions = {}) {
     checkDatagramSize(maxDatagramSize);
     this.maxDatagramSize = maxDatagramSize;
     this.cwnd = initialWindow(maxDatagramSize);
+    this.hystart = new HyStart(options.hyStart ?? true);
   }
 
   get minimumWindow(): number {
     return minimumWindow(this.maxDatagramSize);
   }
 
-  onPacketSent(bytes: number, now: number): void {
+  onPacketSent(bytes: number, now: number, packetNumber = -1): void {
     this.beforeSend(now);
     this.bytesInFlight += bytes;
+    if (packetNumber >= 0) this.hystart.onPacketSent(packetNumber);
     if (this.recoverySendAllowance > 0) this.recoverySendAllowance--;
   }
 
   onPacketsAcked(packets: readonly CongestionPacket[], now: number, rtt: RttEstimator): void {
+    let largestAcked = -1;
     for (let i = 0; i < packets.length; i++) {
       const packet = packets[i];
       if (!packet.inFlight) continue;
       this.bytesInFlight -= packet.size;
+      const pn = packet.packetNumber;
+      if (pn !== undefined && pn > largestAcked && (packet.space ?? APPLICATION) === APPLICATION)
+        largestAcked = pn;
       // RFC 9002 §7.3.2: the recovery period ends when a packet sent during it is acknowledged.
       if (packet.timeSent > this.recoveryStartTime) this.inRecovery = false;
       // RFC 9002 §7.8: no growth while the window is underutilized.
@@ -123,7 +153,22 @@ export abstract class WindowedController implements CongestionController {
       // RFC 9002 §7.3.2, Appendix B.5: packets sent before the recovery period do not grow it.
       if (packet.timeSent <= this.recoveryStartTime) continue;
       this.windowUntouched = false;
-      this.grow(packet, now, rtt);
+      // RFC 9002 §7.3.1: slow start grows by the bytes acknowledged; RFC 9406 §4.2: a quarter of
+      // them in Conservative Slow Start.
+      if (this.cwnd < this.ssthresh) this.cwnd += this.hystart.slowStartIncrease(packet.size);
+      else this.grow(packet, now, rtt);
+    }
+    const sampled = rtt !== this.lastRtt || rtt.samples !== this.lastRttSamples;
+    this.lastRtt = rtt;
+    this.lastRttSamples = rtt.samples;
+    if (this.hystart.phase !== 'off') {
+      // RFC 9406 §4.3: HyStart++ only in the initial slow start, while ssthresh is unset.
+      if (this.ssthresh !== Infinity) this.hystart.stop();
+      else if (this.hystart.onAck(largestAcked, sampled && rtt.samples > 0 ? rtt.latestRtt : NaN)) {
+        // RFC 9406 §4.2: CSS_ROUNDS rounds of CSS are over: congestion avoidance from this window.
+        this.ssthresh = this.cwnd;
+        this.onSlowStartExit(now);
+      }
     }
     this.afterAck(now);
     this.updateState('ack');
@@ -148,6 +193,8 @@ export abstract class WindowedController implements CongestionController {
     this.recoveryStartTime = now;
     this.inRecovery = true;
     this.windowUntouched = false;
+    // RFC 9406 §4.2: a congestion event in slow start or CSS ends HyStart++ (the usual reduction).
+    this.hystart.stop();
     this.reduce(now);
     this.cwnd = Math.max(this.cwnd, this.minimumWindow);
     this.recoverySendAllowance = 1;
@@ -161,6 +208,7 @@ export abstract class WindowedController implements CongestionController {
     this.inRecovery = false;
     this.recoverySendAllowance = 0;
     this.windowUntouched = false;
+    this.hystart.stop();
     this.onCollapse(now);
     this.updateState('persistent_congestion');
   }
@@ -205,11 +253,17 @@ export abstract class WindowedController implements CongestionController {
     this.appLimited = false;
     this.recoverySendAllowance = 0;
     this.windowUntouched = true;
+    this.hystart.reset();
+    this.lastRtt = null;
+    this.lastRttSamples = 0;
     this.onCollapse(-Infinity);
     this.updateState('reset');
   }
 
-  /** Grows the window for one newly acknowledged in-flight packet sent outside recovery. */
+  /**
+   * Grows the window in congestion avoidance (cwnd >= ssthresh) for one newly acknowledged
+   * in-flight packet sent outside recovery. Slow start is common to all (onPacketsAcked).
+   */
   protected abstract grow(packet: CongestionPacket, now: number, rtt: RttEstimator): void;
   /** Sets ssthresh and cwnd on entering a recovery period (the caller then enforces the minimum). */
   protected abstract reduce(now: number): void;
@@ -219,12 +273,14 @@ export abstract class WindowedController implements CongestionController {
   protected beforeSend(_now: number): void {}
   /** Called once per onPacketsAcked, after the window grew. */
   protected afterAck(_now: number): void {}
+  /** Called when HyStart++ ended slow start without loss (ssthresh = cwnd, RFC 9406 §4.2). */
+  protected onSlowStartExit(_now: number): void {}
 
   private updateState(trigger: CongestionTrigger): void {
     let next: CongestionState;
     if (this.inRecovery) next = 'recovery';
     else if (this.appLimited) next = 'application_limited';
-    else if (this.cwnd < this.ssthresh) next = 'slow_start';
+    else if (this.cwnd < this.ssthresh) next = this.hystart.inCss ? 'conservative_slow_start' : 'slow_start';
     else next = 'congestion_avoidance';
     if (next === this.state) return;
     const old = this.state;
@@ -232,6 +288,8 @@ export abstract class WindowedController implements CongestionController {
     this.listener?.onCongestionStateUpdated?.(old, next, trigger);
   }
 }
+
+const APPLICATION = PacketNumberSpace.ApplicationData;
 
 function checkDatagramSize(size: number): void {
   if (!Number.isInteger(size) || size < MIN_MAX_DATAGRAM_SIZE)

@@ -8,9 +8,12 @@
  *   W_est += alpha_cubic * segments_acked / cwnd              (§4.3, Reno-friendly estimate)
  * with C = 0.4, beta_cubic = 0.7, alpha_cubic = 3 (1 - beta) / (1 + beta), fast convergence (§4.7).
  *
- * Not implemented: HyStart++ (RFC 9406; slow start is RFC 9002's), undoing spurious congestion
- * events (§4.9). ssthresh is set from cwnd rather than flight size (§4.6 allows it because the
- * window does not grow while application limited, RFC 9002 §7.8).
+ * Slow start is RFC 9002's with HyStart++ (RFC 9406, §4.10), in congestion.ts; when HyStart++ ends
+ * it without loss, the congestion avoidance stage starts there with W_max = cwnd_prior = cwnd.
+ *
+ * Not implemented: undoing spurious congestion events (§4.9). ssthresh is set from cwnd rather
+ * than flight size (§4.6 allows it because the window does not grow while application limited,
+ * RFC 9002 §7.8).
  */
 import { WindowedController, type CongestionPacket } from './congestion.ts';
 import type { RttEstimator } from './rtt.ts';
@@ -54,11 +57,6 @@ export class Cubic extends WindowedController {
 
   protected grow(packet: CongestionPacket, now: number, rtt: RttEstimator): void {
     const mss = this.maxDatagramSize;
-    if (this.cwnd < this.ssthresh) {
-      // RFC 9438 §4.10 defers slow start to the standard (RFC 9002 §7.3.1); no HyStart++.
-      this.cwnd += packet.size;
-      return;
-    }
     if (this.epochStart === null) this.startEpoch(now);
     const epochStart = this.epochStart as number;
     const t = (now - epochStart) / 1000;
@@ -120,6 +118,15 @@ export class Cubic extends WindowedController {
 
   protected override afterAck(now: number): void {
     this.lastAckTime = now;
+  }
+
+  protected override onSlowStartExit(now: number): void {
+    // RFC 9438 §4.10: HyStart++ left slow start without loss, so W_max is undefined: cwnd_prior =
+    // cwnd, and the congestion avoidance stage starting now has W_max = cwnd and K = 0 (the
+    // Reno-friendly alpha is then 1 at once, §4.3, since W_est starts at cwnd_prior).
+    this.cwndPrior = this.cwnd;
+    this.wMax = this.cwnd;
+    this.startEpoch(now);
   }
 
   private startEpoch(now: number): void {

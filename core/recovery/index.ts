@@ -9,8 +9,20 @@ export {
   WindowedController,
   type CongestionController,
   type CongestionControlAlgorithm,
+  type CongestionControllerOptions,
   type CongestionPacket,
 } from './congestion.ts';
+export {
+  HyStart,
+  HYSTART_CSS_GROWTH_DIVISOR,
+  HYSTART_CSS_ROUNDS,
+  HYSTART_MAX_RTT_THRESH,
+  HYSTART_MIN_RTT_DIVISOR,
+  HYSTART_MIN_RTT_THRESH,
+  HYSTART_N_RTT_SAMPLE,
+  hyStartRttThresh,
+  type HyStartPhase,
+} from './hystart.ts';
 export { NewReno } from './newreno.ts';
 export { Cubic, CUBIC_ALPHA, CUBIC_BETA, CUBIC_C, cubicK, cubicWindow } from './cubic.ts';
 export { CONGESTION_CONTROL_ALGORITHMS, createCongestionController } from './registry.ts';

@@ -41,6 +41,8 @@ export interface LossRecoveryOptions {
   isServer: boolean;
   /** An algorithm name or a ready controller (default 'cubic'). */
   congestionControl?: CongestionControlAlgorithm | CongestionController;
+  /** With an algorithm name: run HyStart++ (RFC 9406) in the initial slow start (default true). */
+  hyStart?: boolean;
   /** Initial max datagram size in bytes (default 1200). */
   maxDatagramSize?: number;
   /** The RTT assumed before a sample (default kInitialRtt, 333 ms; RFC 9002 §6.2.2). */
@@ -135,7 +137,8 @@ export class LossRecovery<T = unknown> {
     this.isServer = options.isServer;
     this.rtt = new RttEstimator(options.initialRtt ?? kInitialRtt);
     const cc = options.congestionControl ?? 'cubic';
-    this.cc = typeof cc === 'string' ? createCongestionController(cc, size) : cc;
+    this.cc =
+      typeof cc === 'string' ? createCongestionController(cc, size, { hyStart: options.hyStart }) : cc;
     this.pacer = new Pacer(this.cc.maxDatagramSize, options.pacingBurst);
     this.maxAckDelay = options.maxAckDelay ?? DEFAULT_MAX_ACK_DELAY;
     this.listener = options.listener ?? null;
@@ -236,7 +239,8 @@ export class LossRecovery<T = unknown> {
     this.spaces[space].push(packet);
     if (!packet.inFlight) return;
     if (packet.ackEliciting) this.timeOfLastAckEliciting[space] = now;
-    this.cc.onPacketSent(packet.size, now);
+    const pn = space === PacketNumberSpace.ApplicationData ? packet.packetNumber : -1; // RFC 9406 §4.2 rounds
+    this.cc.onPacketSent(packet.size, now, pn);
     this.pacer.onPacketSent(now, packet.size);
     this.setLossDetectionTimer(now);
     this.afterEvent(now);

@@ -1,7 +1,8 @@
 /**
  * NewReno congestion control as RFC 9002 specifies it (§7.3, Appendix B): slow start adds the
- * acknowledged bytes, congestion avoidance one max_datagram_size per window acknowledged, and a
- * congestion event halves the window once per recovery period.
+ * acknowledged bytes (with HyStart++, RFC 9406, in congestion.ts), congestion avoidance one
+ * max_datagram_size per window acknowledged, and a congestion event halves the window once per
+ * recovery period.
  */
 import { WindowedController, type CongestionPacket } from './congestion.ts';
 import { kLossReductionFactor } from './types.ts';
@@ -11,13 +12,8 @@ export class NewReno extends WindowedController {
   readonly name = 'newreno';
 
   protected grow(packet: CongestionPacket): void {
-    if (this.cwnd < this.ssthresh) {
-      // RFC 9002 §7.3.1: slow start grows by the bytes acknowledged.
-      this.cwnd += packet.size;
-    } else {
-      // RFC 9002 §7.3.3: at most one max_datagram_size per congestion window acknowledged.
-      this.cwnd += (this.maxDatagramSize * packet.size) / this.cwnd;
-    }
+    // RFC 9002 §7.3.3: at most one max_datagram_size per congestion window acknowledged.
+    this.cwnd += (this.maxDatagramSize * packet.size) / this.cwnd;
   }
 
   protected reduce(): void {

@@ -16,6 +16,8 @@ export class RttEstimator {
   minRtt = 0;
   /** The time of the first sample (Appendix A.3 first_rtt_sample), or null while there is none. */
   firstSampleTime: number | null = null;
+  /** Samples taken since the last reset (a consumer tells a new sample by this count changing). */
+  samples = 0;
   private initialRtt: number;
   private resetMinRtt = false;
 
@@ -46,6 +48,7 @@ export class RttEstimator {
   ): void {
     const sample = Math.max(0, latestRtt);
     this.latestRtt = sample;
+    this.samples++;
     if (this.firstSampleTime === null) {
       // RFC 9002 §5.3: the first sample resets the estimator, keeping no history.
       this.minRtt = sample;
@@ -114,6 +117,7 @@ export class RttEstimator {
     this.rttVar = initialRtt / 2;
     this.minRtt = 0;
     this.firstSampleTime = null;
+    this.samples = 0;
     this.resetMinRtt = false;
   }
 }

@@ -56,9 +56,11 @@ export function minimumWindow(maxDatagramSize: number): number {
 
 /**
  * The congestion controller's state, in the names qlog uses for NewReno (quic-events §7.3):
- * RFC 9002 §7.3 slow start, recovery period, congestion avoidance, plus §7.8 application limited.
+ * RFC 9002 §7.3 slow start, recovery period, congestion avoidance, plus §7.8 application limited
+ * and RFC 9406 §4.2 Conservative Slow Start (HyStart++).
  */
-export type CongestionState = 'slow_start' | 'congestion_avoidance' | 'application_limited' | 'recovery';
+export type CongestionState =
+  'slow_start' | 'conservative_slow_start' | 'congestion_avoidance' | 'application_limited' | 'recovery';
 
 /** What caused a congestion state change (the `trigger` of qlog congestion_state_updated). */
 export type CongestionTrigger =
