@@ -200,8 +200,13 @@ export class Connection {
   recv(datagram: Uint8Array, info: RecvInfo, now: number): number {
     const s = this.s;
     s.now = now;
+    // A subclass (Node's Buffer) may make slice() a view: the core's copies must be copies.
+    const data =
+      datagram.constructor === Uint8Array
+        ? datagram
+        : new Uint8Array(datagram.buffer, datagram.byteOffset, datagram.byteLength);
     try {
-      return recvDatagram(s, datagram, info, now);
+      return recvDatagram(s, data, info, now);
     } catch (e) {
       closeOnError(s, e, now);
       return datagram.length;
@@ -406,8 +411,9 @@ export class Connection {
     const s = this.s;
     const conn = Math.max(0, s.streams.connSend.available);
     if (!this.streamFor(id, 'write')) {
-      // Our next stream, not opened yet: what the peer's initial limits would allow it.
-      const p = s.peerParams;
+      // Our next stream, not opened yet: what the peer's initial limits would allow it (in 0-RTT,
+      // the remembered ones, RFC 9000 §7.4.1).
+      const p = s.peerParams ?? s.rememberedParams;
       if (p === null || s.streams.openable(streamTypeOf(id)) === 0) return 0;
       const credit = isBidirectional(id) ? p.initialMaxStreamDataBidiRemote : p.initialMaxStreamDataUni;
       return Math.min(credit, DEFAULT_SEND_BUFFER, conn);

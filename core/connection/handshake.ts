@@ -112,6 +112,7 @@ export function startClientTls(
     try {
       const remembered = decodeTransportParameters(ticket.transportParameters, 'server');
       s.streams.setPeerLimits(remembered);
+      s.rememberedParams = remembered;
       s.peerAckDelayExponent = remembered.ackDelayExponent;
       if (s.trace) {
         const q = transportParametersToQlog(remembered);

@@ -302,10 +302,15 @@ export class H3Connection {
     if (bytes.length > 0) this.sendUni(this.encoderId, bytes);
   }
 
-  /** @internal Opens the H3 streams once QUIC is established; false while it is not. */
+  /**
+   * @internal Opens the H3 streams once QUIC is established, or at once for a client in 0-RTT
+   * (RFC 9114 §7.2.4.2: it then complies with the default settings until the server's arrive);
+   * false while it cannot.
+   */
   start(): boolean {
     if (this.started) return true;
-    if (this.closeInfo !== null || !this.quic.isEstablished()) return false;
+    if (this.closeInfo !== null) return false;
+    if (!this.quic.isEstablished() && !(this.isClient && this.quic.isInEarlyData?.() === true)) return false;
     this.started = true;
     // Our first three unidirectional streams: control, QPACK encoder, QPACK decoder (§6.2).
     const base = this.isClient ? 2 : 3;

@@ -30,6 +30,8 @@ export interface H3Transport {
   /** Closes the connection (RFC 9000 §10.2); `app` selects CONNECTION_CLOSE type 0x1d. */
   close(app: boolean, code: number, reason: string): void;
   isEstablished(): boolean;
+  /** Optional: a client sending 0-RTT (RFC 9001 §4.6.1) before the handshake completes. */
+  isInEarlyData?(): boolean;
   applicationProto(): string | null;
   /** The peer's CONNECTION_CLOSE, if any. */
   peerError(): TransportErrorInfo | null;
