@@ -11,8 +11,13 @@ import { QuicError, TransportError, protocolViolation } from '../wire/errors.ts'
 import { FrameType } from '../wire/frame-types.ts';
 import type { NewConnectionIdFrame } from '../wire/frame-types.ts';
 
-/** The most CIDs we keep issued at once, whatever the peer's limit (RFC 9000 §5.1.1 "MAY limit"). */
-export const MAX_ISSUED_CIDS = 8;
+/**
+ * The most CIDs we keep issued at once, whatever the peer's limit (RFC 9000 §5.1.1 "MAY limit"):
+ * enough for a migration and a preferred address with spares. Staying below common limits (ngtcp2
+ * advertises 7) also spares peers that count a CID retired by RETIRE_CONNECTION_ID as active until
+ * that frame is acknowledged and would see our immediate replacement as one too many.
+ */
+export const MAX_ISSUED_CIDS = 4;
 /** The most CIDs issued over a connection's life (RFC 9000 §5.1.1: a peer retiring in a loop). */
 export const MAX_TOTAL_CIDS = 256;
 /** Unpolled CID events kept; beyond it the oldest are dropped (`sourceIds()` stays exact). */
