@@ -94,7 +94,12 @@ export function onIdleTimeout(s: ConnState, now: number): void {
 /** RFC 9000 §10.3.1: a stateless reset from the peer: drain without sending anything. */
 export function onStatelessReset(s: ConnState, now: number): void {
   if (s.peerError === null)
-    s.peerError = { isApp: false, code: TransportError.NO_ERROR, reason: 'stateless reset' };
+    s.peerError = {
+      isApp: false,
+      code: TransportError.NO_ERROR,
+      reason: 'stateless reset',
+      statelessReset: true,
+    };
   traceClosed(s, now, 'remote', false, TransportError.NO_ERROR, 'stateless reset', 'stateless_reset');
   s.phase = { kind: 'draining', until: now + s.threePto() };
   s.closeSendPending = false;

@@ -33,6 +33,8 @@ export interface ConnectionErrorInfo {
   isApp: boolean;
   code: number;
   reason: string;
+  /** The peer ended the connection with a stateless reset (RFC 9000 §10.3), not a CONNECTION_CLOSE. */
+  statelessReset?: true;
 }
 
 /** What `tlsInfo()` reports. */

@@ -29,8 +29,8 @@ export type EndpointErrorCode =
 export interface CloseInfo {
   /** The error we sent in CONNECTION_CLOSE, if we closed. */
   local: { isApp: boolean; code: number; reason: string } | null;
-  /** The error the peer sent (or a stateless reset), if it closed. */
-  peer: { isApp: boolean; code: number; reason: string } | null;
+  /** The error the peer sent (or a stateless reset, with `statelessReset`), if it closed. */
+  peer: { isApp: boolean; code: number; reason: string; statelessReset?: true } | null;
   /** The idle timeout ended it (RFC 9000 §10.1). */
   timedOut: boolean;
   /** An endpoint-level failure that ended it (refused, handshake timeout...), else null. */

@@ -382,9 +382,11 @@ export class H3ClientConnection {
 
   private onEvent(e: H3Event, now: number): void {
     if (e.kind === 'closed') {
+      const peer = this.handle.connection.peerError();
       const d = describeCloseInfo({
         local: e.error.local ? e.error : null,
-        peer: e.error.local ? null : e.error,
+        // The transport's own record tells a stateless reset from a CONNECTION_CLOSE.
+        peer: e.error.local ? null : peer?.statelessReset === true ? peer : e.error,
         timedOut: this.handle.connection.isTimedOut(),
         error: null,
       });

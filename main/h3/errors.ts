@@ -65,6 +65,12 @@ export function certificateProblem(alert: number, reason: string): string | null
 export function describeCloseInfo(info: CloseInfo): FailureInfo | null {
   if (info.error !== null) return describeEndpointError(info.error);
   if (info.timedOut) return { kind: 'idle_timeout', message: 'idle timeout: the server stopped answering' };
+  if (info.peer?.statelessReset === true)
+    return {
+      kind: 'closed',
+      message:
+        'the server reset the connection (stateless reset, RFC 9000 §10.3: it no longer knows it, e.g. after a restart)',
+    };
   for (const [who, e] of [
     ['we', info.local],
     ['the server', info.peer],
