@@ -8,9 +8,19 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
-import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
+import { parseJsonSeq } from '../../core/trace/qlog-writer.ts';
 import { selfSignedIdentity } from '../../main/h3/certs.ts';
 
 /** The repository root (the tests run from it; the CLI path is relative to it). */
@@ -253,4 +263,117 @@ export async function startGtlsServer(
       if (attempt >= 2) throw e; // the port was taken in between: try another
     }
   }
+}
+
+// ---- helpers of the per-feature interop tests (features-*.test.ts) ----
+
+/**
+ * Starts `quicscope serve --listen <listen>` with `args` (e.g. on a port it had before, for a
+ * restart); resolves with its port once it listens.
+ */
+export async function startQuicscopeServerAt(
+  listen: string,
+  args: string[],
+  limitMs = 120_000,
+): Promise<{ child: Child; port: number }> {
+  const child = spawnChild(process.execPath, cli('serve', '--listen', listen, ...args), limitMs);
+  let port = 0;
+  await waitFor(
+    () => {
+      const m = /listening on udp [^\s]*:(\d+)/.exec(child.stdout);
+      if (m !== null) port = Number(m[1]);
+      if (child.proc.exitCode !== null) throw new Error(`quicscope serve exited: ${child.stderr}`);
+      return m !== null;
+    },
+    30_000,
+    'quicscope serve to listen',
+  );
+  return { child, port };
+}
+
+let gtlsRuns = 0;
+
+/**
+ * Runs gtlsclient against 127.0.0.1:`port` for `paths` (saved in a new directory under `ws.dir`).
+ * With `quiet` false it logs every packet and frame, without payload hexdumps. gtlsclient exits 0
+ * even when it fails: check the files.
+ */
+export async function runGtlsClient(
+  binary: string,
+  ws: Workspace,
+  port: number,
+  paths: string[],
+  options: { extra?: string[]; quiet?: boolean; limitMs?: number } = {},
+): Promise<{ dir: string; log: string; code: number | null }> {
+  const dir = join(ws.dir, `gtls${gtlsRuns++}`);
+  mkdirSync(dir);
+  const args = [
+    ...(options.quiet === false ? ['--no-quic-dump', '--no-http-dump'] : ['-q']),
+    '--exit-on-all-streams-close',
+    '--initial-rtt=1ms',
+    `--download=${dir}`,
+    ...(options.extra ?? []),
+    '127.0.0.1',
+    String(port),
+    ...paths.map((x) => `https://127.0.0.1:${port}/${x}`),
+  ];
+  const r = await run(binary, args, options.limitMs ?? 60_000);
+  return { dir, log: r.stdout + r.stderr, code: r.code };
+}
+
+/** The events of every qlog (.sqlog) in `dir`, file by file. */
+export function qlogEvents(dir: string): { file: string; events: QlogRecord[] }[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.sqlog'))
+    .map((f) => ({
+      file: f,
+      events: (parseJsonSeq(readFileSync(join(dir, f), 'utf8')) as QlogRecord[]).slice(1),
+    }));
+}
+
+/** One qlog event record (the fields the tests look at). */
+export interface QlogRecord {
+  time: number;
+  name: string;
+  data: {
+    header?: { packet_type?: string };
+    frames?: { frame_type: string; stream_id?: number }[];
+    trigger?: string;
+    [k: string]: unknown;
+  };
+}
+
+/**
+ * The lines `quicscope serve -v` logged for the first connection that came up after offset `mark`
+ * of its stdout: its "connected:" line and, once it drained, its "closed:" line.
+ */
+export async function serverConnectionLog(
+  server: Child,
+  mark: number,
+  ms = 15_000,
+): Promise<{ connected: string; closed: string }> {
+  let connected = '';
+  let closed = '';
+  await waitFor(
+    () => {
+      const log = server.stdout.slice(mark);
+      const c = /^(\S+) connected: .*$/m.exec(log);
+      if (c === null) return false;
+      connected = c[0];
+      const peer = c[1].replace(/[.[\]]/g, '\\$&');
+      const d = new RegExp(`^${peer} closed: .*$`, 'm').exec(log);
+      if (d === null) return false;
+      closed = d[0];
+      return true;
+    },
+    ms,
+    `a connection's "connected" and "closed" lines in the server log:\n${server.stdout.slice(mark)}`,
+  );
+  return { connected, closed };
+}
+
+/** The number after `label` in `text` (e.g. "key updates 3"), or NaN when absent. */
+export function numberAfter(text: string, label: string): number {
+  const m = new RegExp(`${label.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} (\\d+)`).exec(text);
+  return m === null ? NaN : Number(m[1]);
 }
