@@ -176,7 +176,8 @@ describe('the window in web mode against real QUIC servers (Playwright, Chromium
     await page.locator('[data-testid=packet-detail]').getByText('CRYPTO', { exact: false }).first().waitFor();
     await page.getByLabel('Type', { exact: true }).selectOption('');
     await page.getByLabel('Frame', { exact: true }).selectOption('handshake_done');
-    assert.equal(await list.locator('.vrow').count(), 1, 'one HANDSHAKE_DONE packet');
+    // One, or more when a loaded machine made the server's loss detection resend it (RFC 9000 §13.3).
+    assert.ok((await list.locator('.vrow').count()) >= 1, 'the HANDSHAKE_DONE packet');
     await list.locator('.vrow').first().click();
     await page.screenshot({ path: join(shots, 'packets.png') });
     await page.getByLabel('Frame', { exact: true }).selectOption('');
