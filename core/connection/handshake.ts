@@ -139,7 +139,7 @@ export function startClientTls(
       keylog: c.keylog ?? undefined,
       serverName,
       verifyPeer: c.verify,
-      trustAnchors: c.trustAnchors(),
+      trustAnchors: () => c.trustAnchors(),
       ticket,
       enableEarlyData: c.earlyData,
     },

@@ -373,11 +373,12 @@ export class ClientSession extends SessionBase {
     for (const entry of cert.entries) checkSolicited(entry.extensions, this.offered, 'CertificateEntry');
     const chain = cert.entries.map((entry) => entry.data);
     this.peerCertificates = chain;
+    const anchors = this.options.trustAnchors;
     const result = verifyChain({
       chain,
       serverName: this.options.serverName,
       now,
-      roots: this.options.trustAnchors,
+      roots: typeof anchors === 'function' ? anchors() : anchors,
       provider: this.provider,
     });
     const verdict: CertificateVerdict = result.ok

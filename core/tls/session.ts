@@ -110,8 +110,11 @@ export interface TlsClientOptions extends TlsOptions {
   readonly serverName: string | null;
   /** Verify the chain (default true). When false the chain is still checked and reported. */
   readonly verifyPeer?: boolean;
-  /** Trust anchors: the system roots or a configured CA. */
-  readonly trustAnchors: readonly Certificate[];
+  /**
+   * Trust anchors: the system roots or a configured CA; a function is called only when the
+   * server's Certificate arrives (parsing ~150 system roots costs tens of ms, not before the first packet).
+   */
+  readonly trustAnchors: readonly Certificate[] | (() => readonly Certificate[]);
   /** A ticket to resume with (psk_dhe_ke). */
   readonly ticket?: SessionTicket | null;
   /** Offer 0-RTT when the ticket allows it. */

@@ -165,6 +165,10 @@ export class QuicClientEndpoint extends QuicEndpointBase {
     this.register(handle, [scid]);
     this.emit('connection', handle);
     this.markDirty(handle);
+    // The trust anchors (the system roots: tens of ms to parse, once per process) are needed when
+    // the server's Certificate arrives: parse them while the first flight is on the wire.
+    const config = this.options.config;
+    setImmediate(() => config.trustAnchors());
     return handle;
   }
 
