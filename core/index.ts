@@ -26,6 +26,7 @@ export type {
   TlsInfo,
 } from './connection/types.ts';
 export type { CidEvent } from './connection/cid.ts';
+export type { RecvPartStats, SendPartStats, StreamStats } from './connection/stream-stats.ts';
 export { MAX_ISSUED_CIDS, statelessResetToken } from './connection/cid.ts';
 
 // Errors.
