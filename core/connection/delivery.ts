@@ -35,6 +35,9 @@ export function onAckFrame(s: ConnState, space: PacketSpace, f: AckFrame, now: n
     onPmtuAcked(s, p, now);
     if (p.payload.oneRtt) acked1Rtt = true;
   }
+  // A packet declared lost that the peer did receive (RFC 9002 §6.1.1 spurious loss): its stream
+  // and CRYPTO data need not go again where the retransmission has not been sent yet.
+  for (const p of r.spuriouslyLost) onSpuriousLossAcked(s, p);
   if (r.lost.length > 0) onPacketsLost(s, r.lost, now);
   if (s.trace && r.newlyAcked.length > 0) {
     s.tracer.event(now, 'quic:packets_acked', {
@@ -73,6 +76,20 @@ export function onPacketAcked(s: ConnState, p: SentPacket<SentPayload>): void {
       default:
         break;
     }
+  }
+}
+
+/**
+ * Releases the data of a packet acknowledged after it was declared lost. Only what is idempotent
+ * to acknowledge twice (stream and CRYPTO ranges, the ACK it carried): control frames were queued
+ * again and are settled by their retransmission's acknowledgement.
+ */
+function onSpuriousLossAcked(s: ConnState, p: SentPacket<SentPayload>): void {
+  const payload = p.payload;
+  if (payload.ackLargest >= 0) s.spaces[p.space].acks.onAckOfAck(payload.ackLargest);
+  for (const f of payload.frames) {
+    if (f.k === Sent.Stream) s.streams.onStreamAcked(f.id, f.offset, f.length, f.fin);
+    else if (f.k === Sent.Crypto) s.spaces[p.space].cryptoSend.onAck(f.offset, f.length);
   }
 }
 

@@ -298,7 +298,10 @@ function writeProbe(
   const length = protectPacket(keys.write, out, 0, pnOffset, pnLength, w.offset - payloadStart, pn);
   keys.onSealed(pn);
   const at = Math.max(now, s.lastSendAt);
-  // Recorded so its acknowledgment is valid, but neither ack-eliciting for RTT nor in flight (§9.4).
+  // Recorded so its acknowledgment is valid, but neither ack-eliciting for RTT nor in flight (§9.4);
+  // on a path other than the active one, its acknowledgment declares no packet of the active path
+  // lost (the two paths' packets can arrive out of order, §9.4).
+  const otherPath = !sameAddress(local, s.local) || !sameAddress(peer, s.peer);
   s.recovery.onPacketSent(
     new SentPacket(space.id, pn, length, false, false, {
       ackLargest: -1,
@@ -307,6 +310,7 @@ function writeProbe(
       type: '1rtt',
     }),
     at,
+    otherPath,
   );
   s.stats.packetsSent++;
   s.stats.bytesSent += length;

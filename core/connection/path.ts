@@ -72,21 +72,23 @@ function onActivePath(s: ConnState): boolean {
 
 /**
  * RFC 9000 §9.4: a new path starts with the initial congestion window and RTT. The old path's
- * packets stay counted in flight until acknowledged or lost, but neither grow the new window nor
- * start a congestion event (they were sent before the new path's start: RFC 9002 Appendix B.6).
+ * packets stay counted in flight until acknowledged or lost, but neither grow nor shrink the new
+ * window, nor feed its RTT estimator (LossRecovery tells them apart since onPathChange).
  */
 export function resetRecoveryForNewPath(s: ConnState, now: number): void {
   const r = s.recovery;
-  const inFlight = r.bytesInFlight;
-  r.cc.reset();
-  r.cc.removeFromBytesInFlight(-inFlight);
-  // Appendix B.6: packets sent before congestion_recovery_start_time neither grow nor shrink the
-  // window. (A workaround until LossRecovery offers a path reset of its own.)
-  if ('recoveryStartTime' in r.cc) Reflect.set(r.cc, 'recoveryStartTime', now);
-  r.rtt.reset();
-  r.pacer.reset();
-  r.ptoCount = 0;
+  r.resetForNewPath(now);
   r.setMaxDatagramSize(s.maxDatagramSize, now); // recomputes the pacing rate, reports the metrics
+}
+
+/**
+ * The active path just changed (RFC 9000 §9.4): packets in flight on the previous one are judged
+ * against that path's own packets and RTT, so ACKs overtaking them on the faster path are not
+ * taken for losses ("apparent reordering" during migration), and they no longer drive congestion
+ * control or RTT estimation.
+ */
+function onActivePathChanged(s: ConnState, now: number): void {
+  s.recovery.onPathChange(now);
 }
 
 /** Whether moving from path a to path b changes more than ports (§9.4: port-only keeps the state). */
@@ -203,6 +205,7 @@ function switchPath(
   s.local = copyAddress(local);
   s.peer = copyAddress(peer);
   s.stats.pathChanges++;
+  onActivePathChanged(s, now);
   // §9.3.3: the previous path is validated again (when it was valid), with its own CID (§9.5).
   const probePrevious = peerChanged && previousValidated;
   const oldDcid = s.peerCids.dcid;
@@ -334,6 +337,7 @@ function moveToProbedPath(s: ConnState, path: OtherPath, now: number): void {
   s.local = copyAddress(path.local);
   s.peer = copyAddress(path.peer);
   s.tupleId = path.tupleId;
+  onActivePathChanged(s, now);
   for (const r of path.responses) {
     if (s.pathResponses.length >= LIMITS.pathResponses) s.pathResponses.shift();
     s.pathResponses.push(r);
@@ -430,6 +434,7 @@ function revertPath(s: ConnState, now: number): void {
   s.tupleId = back.tupleId;
   s.local = copyAddress(back.local);
   s.peer = copyAddress(back.peer);
+  onActivePathChanged(s, now);
   s.pathValidated = true;
   s.pathResetOnValidation = false;
   s.stats.pathChanges++;

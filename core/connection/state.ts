@@ -8,7 +8,12 @@ import { derivePacketKeys, QUIC_CIPHER_SUITES } from '../crypto/keys.ts';
 import type { PacketKeys } from '../crypto/keys.ts';
 import type { CryptoProvider } from '../crypto/provider.ts';
 import { LossRecovery } from '../recovery/loss-recovery.ts';
-import { PACKET_NUMBER_SPACE_NAMES, PacketNumberSpace, pickMetrics } from '../recovery/types.ts';
+import {
+  PACKET_NUMBER_SPACE_NAMES,
+  PacketNumberSpace,
+  kGranularity,
+  pickMetrics,
+} from '../recovery/types.ts';
 import type { RecoveryListener } from '../recovery/types.ts';
 import { StreamMap } from '../stream/stream-map.ts';
 import type { StreamStateUpdate } from '../stream/state.ts';
@@ -364,6 +369,13 @@ export class ConnState {
       },
       onCongestionStateUpdated: (old, state, trigger) => {
         this.tracer.event(this.now, 'quic:congestion_state_updated', { old, new: state, trigger });
+      },
+      // The adaptive loss thresholds moved (recovery/reordering.ts; quic-events §7.1 may repeat).
+      onParametersUpdated: (p) => {
+        this.tracer.event(this.now, 'quic:recovery_parameters_set', {
+          ...p,
+          timer_granularity: kGranularity,
+        });
       },
     };
   }

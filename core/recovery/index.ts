@@ -27,11 +27,21 @@ export { NewReno } from './newreno.ts';
 export { Cubic, CUBIC_ALPHA, CUBIC_BETA, CUBIC_C, cubicK, cubicWindow } from './cubic.ts';
 export { CONGESTION_CONTROL_ALGORITHMS, createCongestionController } from './registry.ts';
 export { Pacer, PACING_GAIN } from './pacer.ts';
+export { LossRecovery } from './loss-recovery.ts';
+export type {
+  AckResult,
+  LossRecoveryOptions,
+  LossTimerKind,
+  ProbeRequest,
+  TimeoutResult,
+} from './loss-types.ts';
 export {
-  LossRecovery,
-  type AckResult,
-  type LossRecoveryOptions,
-  type LossTimerKind,
-  type ProbeRequest,
-  type TimeoutResult,
-} from './loss-recovery.ts';
+  MAX_PACKET_THRESHOLD,
+  MAX_REMEMBERED_LOSSES,
+  MAX_RETIRED_PATHS,
+  MAX_TIME_THRESHOLD,
+  OTHER_PATH,
+  PathLossState,
+  Reordering,
+  THRESHOLD_DECAY_RTTS,
+} from './reordering.ts';

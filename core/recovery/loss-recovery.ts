@@ -8,86 +8,34 @@
  *   before sending an in-flight packet that is not a probe: `cc.canSend(size)` and
  *   `nextSendTime(now, size)` (pacing);
  * - every ACK frame: `onAckReceived(space, frame.ranges, ackDelayMs, now, handshakeConfirmed, ce)`,
- *   then retransmit the frames of `lost`, release those of `newlyAcked`, and close with
+ *   then retransmit the frames of `lost`, release those of `newlyAcked` (and of `spuriouslyLost`,
+ *   whose frames were queued again: what is still queued need not go out), and close with
  *   PROTOCOL_VIOLATION if `ackedUnsent` (RFC 9000 §13.1);
+ * - the active path changes (RFC 9000 §9): `onPathChange(now)`; a new address validated (§9.4):
+ *   `resetForNewPath(now)`; a probe sent on another path: `onPacketSent(packet, now, true)`;
  * - its timeout is at most `getLossDetectionTimer()`; when that passes, `onLossDetectionTimeout(now)`
  *   and send `probe.count` ack-eliciting packets in `probe.space` (RFC 9002 §6.2.4);
  * - keys discarded: `discardSpace(space, now)`; handshake confirmed: `setHandshakeConfirmed(now)`;
  *   server at / released from its anti-amplification limit: `setAmplificationBlocked(b, now)`.
  */
 import type { AckRange } from '../wire/frame-types.ts';
-import type { CongestionControlAlgorithm, CongestionController } from './congestion.ts';
+import type { CongestionController } from './congestion.ts';
+import type { AckResult, LossRecoveryOptions, LossTimerKind, TimeoutResult } from './loss-types.ts';
+import { RecoveryReporter } from './metrics-report.ts';
 import { Pacer } from './pacer.ts';
 import { createCongestionController } from './registry.ts';
+import { OTHER_PATH, Reordering, THRESHOLD_DECAY_RTTS, ofPath } from './reordering.ts';
 import { RttEstimator } from './rtt.ts';
 import { SentPacketStore, type SentPacket } from './sent-packets.ts';
 import {
   DEFAULT_MAX_ACK_DELAY,
   MIN_MAX_DATAGRAM_SIZE,
   PacketNumberSpace,
-  diffMetrics,
   initialWindow,
   kGranularity,
   kInitialRtt,
-  kPacketThreshold,
-  kTimeThreshold,
   type RecoveryListener,
-  type RecoveryMetrics,
 } from './types.ts';
-
-/** Construction options of LossRecovery. */
-export interface LossRecoveryOptions {
-  /** Servers always consider the peer's address validated (RFC 9002 Appendix A.8). */
-  isServer: boolean;
-  /** An algorithm name or a ready controller (default 'cubic'). */
-  congestionControl?: CongestionControlAlgorithm | CongestionController;
-  /** With an algorithm name: run HyStart++ (RFC 9406) in the initial slow start (default true). */
-  hyStart?: boolean;
-  /** Initial max datagram size in bytes (default 1200). */
-  maxDatagramSize?: number;
-  /** The RTT assumed before a sample (default kInitialRtt, 333 ms; RFC 9002 §6.2.2). */
-  initialRtt?: number;
-  /** The peer's max_ack_delay (ms, default 25); setPeerMaxAckDelay updates it. */
-  maxAckDelay?: number;
-  /** The pacer's burst allowance in bytes (default: the initial window). */
-  pacingBurst?: number;
-  /** Receives metrics and congestion state changes (qlog recovery events). */
-  listener?: RecoveryListener;
-}
-
-/** What processing one ACK frame did (RFC 9002 Appendix A.7). */
-export interface AckResult<T> {
-  /** Packets this ACK newly acknowledged, ascending packet number. */
-  newlyAcked: SentPacket<T>[];
-  /** Packets declared lost (lossTrigger says why), ascending packet number. */
-  lost: SentPacket<T>[];
-  /** Whether the ACK produced an RTT sample (RFC 9002 §5.1). */
-  rttSampled: boolean;
-  /** Whether persistent congestion was established (RFC 9002 §7.6.2). */
-  persistentCongestion: boolean;
-  /**
-   * The ACK acknowledges a packet number never sent in this space: the frame was ignored; the
-   * connection SHOULD close with PROTOCOL_VIOLATION (RFC 9000 §13.1).
-   */
-  ackedUnsent: boolean;
-}
-
-/** A PTO's request: send `count` ack-eliciting packets in `space` (RFC 9002 §6.2.4, §6.2.2.1). */
-export interface ProbeRequest {
-  space: PacketNumberSpace;
-  count: 1 | 2;
-}
-
-/** What a loss detection timeout did (RFC 9002 Appendix A.9). */
-export interface TimeoutResult<T> {
-  /** Packets declared lost by the time threshold. */
-  lost: SentPacket<T>[];
-  /** The probes to send now, or null (a time-threshold loss or a timer that was not due). */
-  probe: ProbeRequest | null;
-}
-
-/** Which mode the loss detection timer is in (qlog timer_updated timer_type 'ack' / 'pto'). */
-export type LossTimerKind = 'loss_time' | 'pto';
 
 const NO_TIME = Infinity;
 
@@ -129,8 +77,12 @@ export class LossRecovery<T = unknown> {
   private timerSpace: PacketNumberSpace = PacketNumberSpace.Initial;
   private ptoSpace: PacketNumberSpace = PacketNumberSpace.Initial;
   private ptoAntiDeadlock = false;
-  private readonly current: RecoveryMetrics = blankMetrics();
-  private readonly reported: RecoveryMetrics = blankMetrics();
+  private readonly reporter = new RecoveryReporter();
+  /** Paths, spurious losses and adaptive thresholds (RFC 9002 §6.1; see reordering.ts). */
+  readonly reordering = new Reordering<T>();
+  /** Reused lists of the packets of the active path (congestion control sees only those). */
+  private readonly onPathAcked: SentPacket<T>[] = [];
+  private readonly onPathLost: SentPacket<T>[] = [];
 
   constructor(options: LossRecoveryOptions) {
     const size = options.maxDatagramSize ?? MIN_MAX_DATAGRAM_SIZE;
@@ -229,13 +181,50 @@ export class LossRecovery<T = unknown> {
   }
 
   /**
-   * Records a sent packet (Appendix A.5), setting its timeSent to `now`. Packet numbers must grow
-   * within a space (RangeError otherwise, or if the space was discarded).
+   * RFC 9000 §9.4: packets go out on another path from now on. Those sent before are judged
+   * against their own path (reordering.ts) and "MUST NOT contribute to congestion control or RTT
+   * estimation for the new path": their bytes leave bytes in flight now; their fate moves nothing.
    */
-  onPacketSent(packet: SentPacket<T>, now: number): void {
+  onPathChange(now: number): void {
+    const rtt = this.rtt;
+    const pto = this.ptoPeriod(PacketNumberSpace.ApplicationData);
+    const left = this.reordering.onPathChange(rtt.smoothedRtt, rtt.latestRtt, pto, now);
+    this.cc.removeFromBytesInFlight(this.cc.bytesInFlight);
+    // The loss timer covers the packets left behind: nothing of their path may come back.
+    for (let space = 0; space < 3; space++)
+      if (this.spaces[space].size > 0 && left.quietDeadline() < this.lossTime[space])
+        this.lossTime[space] = left.quietDeadline();
+    this.setLossDetectionTimer(now);
+    this.afterEvent(now);
+  }
+
+  /**
+   * RFC 9000 §9.4: on confirming the peer's ownership of a new address (not a port-only change),
+   * congestion control, RTT estimation and the loss thresholds start afresh (Appendices A.3, B.3),
+   * keeping the new path's bytes in flight.
+   */
+  resetForNewPath(now: number): void {
+    const inFlight = this.cc.bytesInFlight;
+    this.cc.reset();
+    this.cc.removeFromBytesInFlight(-inFlight);
+    this.rtt.reset();
+    this.pacer.reset();
+    this.ptoCount = 0;
+    this.reordering.resetThreshold();
+    this.setLossDetectionTimer(now);
+    this.afterEvent(now);
+  }
+
+  /**
+   * Records a sent packet (Appendix A.5), setting its timeSent to `now`. Packet numbers must grow
+   * within a space (RangeError otherwise, or if the space was discarded). `otherPath`: a probe
+   * sent on a path that is not the active one (RFC 9000 §8.2, §9.1).
+   */
+  onPacketSent(packet: SentPacket<T>, now: number, otherPath = false): void {
     const space = packet.space;
     if (this.discarded[space]) throw new RangeError(`packet number space ${space} was discarded`);
     packet.timeSent = now;
+    packet.path = otherPath ? OTHER_PATH : this.reordering.pathId;
     this.spaces[space].push(packet);
     if (!packet.inFlight) return;
     if (packet.ackEliciting) this.timeOfLastAckEliciting[space] = now;
@@ -263,6 +252,7 @@ export class LossRecovery<T = unknown> {
     const result: AckResult<T> = {
       newlyAcked: [],
       lost: [],
+      spuriouslyLost: [],
       rttSampled: false,
       persistentCongestion: false,
       ackedUnsent: false,
@@ -281,16 +271,26 @@ export class LossRecovery<T = unknown> {
 
     const acked = result.newlyAcked;
     store.removeAcked(ranges, acked);
+    // RFC 9002 §6.1: packets declared lost that this ACK acknowledges were not lost. Losses are
+    // remembered about as long as persistent congestion takes to establish.
+    const reordering = this.reordering;
+    const rtt = this.rtt;
+    reordering.forgetLossesBefore(space, now - rtt.persistentCongestionDuration(this.maxAckDelay));
+    const rttBasis = Math.max(rtt.smoothedRtt, rtt.latestRtt);
+    reordering.detectSpurious(space, ranges, now, rttBasis, result.spuriouslyLost);
     if (acked.length === 0) {
       store.maybeCompact();
+      if (result.spuriouslyLost.length > 0) this.afterEvent(now);
       return result;
     }
+    reordering.onAcked(space, acked, now);
     const newest = acked[acked.length - 1];
     if (newest.timeSent > this.newestAckedSentTime[space]) this.newestAckedSentTime[space] = newest.timeSent;
 
     // RFC 9002 §5.1: a sample only if the largest acknowledged is newly acknowledged and at
-    // least one newly acknowledged packet is ack-eliciting.
-    if (newest.packetNumber === largest && includesAckEliciting(acked)) {
+    // least one newly acknowledged packet is ack-eliciting; RFC 9000 §9.4: only from a packet
+    // sent on the active path.
+    if (newest.packetNumber === largest && newest.path === reordering.pathId && includesAckEliciting(acked)) {
       // RFC 9002 §5.3: the ack delay MAY be ignored for Initial packets (never delayed).
       const delay = space === PacketNumberSpace.Initial ? 0 : ackDelayMs;
       this.rtt.update(now - newest.timeSent, delay, this.handshakeConfirmed, this.maxAckDelay, now);
@@ -307,7 +307,7 @@ export class LossRecovery<T = unknown> {
     const lost = result.lost;
     const persistent = this.detectAndRemoveLostPackets(space, now, lost, true);
     if (lost.length > 0) {
-      this.cc.onPacketsLost(lost, now);
+      this.cc.onPacketsLost(ofPath(lost, reordering.pathId, this.onPathLost), now);
       if (persistent) {
         // RFC 9002 §7.6.2: collapse the window; §5.2: min_rtt restarts at the next sample.
         this.cc.onPersistentCongestion(now);
@@ -315,7 +315,10 @@ export class LossRecovery<T = unknown> {
         result.persistentCongestion = true;
       }
     }
-    this.cc.onPacketsAcked(acked, now, this.rtt);
+    const ackedHere = ofPath(acked, reordering.pathId, this.onPathAcked);
+    if (ackedHere.length > 0) this.cc.onPacketsAcked(ackedHere, now, this.rtt);
+    this.onPathAcked.length = 0;
+    this.onPathLost.length = 0;
 
     // RFC 9002 §6.2.1: a client unsure the server validated its address keeps the PTO backoff.
     if (this.peerCompletedAddressValidation()) this.ptoCount = 0;
@@ -335,7 +338,9 @@ export class LossRecovery<T = unknown> {
     if (lossSpace !== -1) {
       // RFC 9002 §6.1.2: time threshold loss detection.
       this.detectAndRemoveLostPackets(lossSpace as PacketNumberSpace, now, result.lost, false);
-      if (result.lost.length > 0) this.cc.onPacketsLost(result.lost, now);
+      if (result.lost.length > 0)
+        this.cc.onPacketsLost(ofPath(result.lost, this.reordering.pathId, this.onPathLost), now);
+      this.onPathLost.length = 0;
       this.setLossDetectionTimer(now);
       this.afterEvent(now);
       return result;
@@ -359,9 +364,12 @@ export class LossRecovery<T = unknown> {
     const dropped: SentPacket<T>[] = [];
     if (this.discarded[space]) return dropped;
     const store = this.spaces[space];
-    // Appendix B.9: remove the unacknowledged in-flight bytes.
-    this.cc.removeFromBytesInFlight(store.inFlightBytes);
     store.drain(dropped);
+    // Appendix B.9: remove the unacknowledged in-flight bytes (of the active path: RFC 9000 §9.4,
+    // the others left them at the path change).
+    for (const p of dropped)
+      if (p.inFlight && p.path === this.reordering.pathId) this.cc.removeFromBytesInFlight(p.size);
+    this.reordering.discardSpace(space);
     this.discarded[space] = true;
     this.timeOfLastAckEliciting[space] = 0;
     this.lossTime[space] = NO_TIME;
@@ -389,6 +397,7 @@ export class LossRecovery<T = unknown> {
     this.cc.reset();
     this.rtt.reset(initialRtt);
     this.pacer.reset();
+    this.reordering.reset();
     this.ptoCount = 0;
     this.setLossDetectionTimer(now);
     this.afterEvent(now);
@@ -397,9 +406,10 @@ export class LossRecovery<T = unknown> {
 
   /**
    * RFC 9002 §6.1, Appendix A.10 DetectAndRemoveLostPackets: declares lost the outstanding
-   * packets at or below the largest acknowledged that are kPacketThreshold behind it or older
-   * than the time threshold, and sets loss_time for the rest. With `checkPersistent`, returns
-   * whether these losses establish persistent congestion (§7.6.2).
+   * packets at or below the largest acknowledged that are the packet threshold behind the largest
+   * acknowledged packet of their own path or older than their path's time threshold
+   * (reordering.ts), and sets loss_time for the rest. With `checkPersistent`, returns whether
+   * these losses establish persistent congestion (§7.6.2) on the active path.
    */
   private detectAndRemoveLostPackets(
     space: PacketNumberSpace,
@@ -411,8 +421,15 @@ export class LossRecovery<T = unknown> {
     const largestAcked = this.largestAcked[space];
     if (largestAcked < 0) return false;
     const rtt = this.rtt;
+    const reordering = this.reordering;
+    // RFC 9002 §6.1: the thresholds adapt to spurious losses and decay without them (reordering.ts).
+    reordering.decay(now, THRESHOLD_DECAY_RTTS * rtt.smoothedRtt);
     // RFC 9002 §6.1.2: max(kTimeThreshold * max(smoothed_rtt, latest_rtt), kGranularity).
-    const lossDelay = Math.max(kTimeThreshold * Math.max(rtt.latestRtt, rtt.smoothedRtt), kGranularity);
+    const timeThreshold = reordering.timeThreshold;
+    const lossDelay = Math.max(timeThreshold * Math.max(rtt.latestRtt, rtt.smoothedRtt), kGranularity);
+    const threshold = reordering.packetThresholdFor(this.cc.cwnd / this.cc.maxDatagramSize); // §6.1.1
+    const pathId = reordering.pathId;
+    const pathLargestAcked = reordering.current.largestAcked[space];
     // RFC 9002 §7.6.2: only packets sent after the first RTT sample count.
     const firstSample = rtt.firstSampleTime;
     const pcEnabled = checkPersistent && firstSample !== null;
@@ -431,14 +448,38 @@ export class LossRecovery<T = unknown> {
         continue;
       }
       if (packet === null) continue;
-      const byCount = largestAcked >= packet.packetNumber + kPacketThreshold; // §6.1.1
-      // Compared as the timer is computed (timeSent + lossDelay), so a timer that fired always
-      // declares its packet lost: now - lossDelay can round below timeSent.
-      if (byCount || packet.timeSent + lossDelay <= now) {
+      // RFC 9000 §9.4: a packet is judged against the acknowledged packets and the RTT of its own
+      // path (reordering.ts). `lossAt`: when the time threshold declares it lost.
+      const pn = packet.packetNumber;
+      let pathLargest = pathLargestAcked;
+      let lossAt = packet.timeSent + lossDelay;
+      if (packet.path === pathId) {
+        // §6.1: only a packet sent before an acknowledged packet of its own path.
+        if (pathLargest < pn) continue;
+      } else {
+        const other = reordering.path(packet.path);
+        pathLargest = other === null ? -1 : other.largestAcked[space];
+        if (other !== null) {
+          lossAt = packet.timeSent + other.lossDelay();
+          // Nothing later of its path acknowledged: given up once that path went quiet.
+          if (pathLargest < pn) lossAt = Math.max(lossAt, other.quietDeadline());
+        }
+      }
+      const byCount = pathLargest >= pn + threshold; // §6.1.1
+      // Compared as the timer is computed (lossAt), so a timer that fired always declares its
+      // packet lost: now - lossDelay can round below timeSent.
+      if (byCount || lossAt <= now) {
         packet.lossTrigger = byCount ? 'reordering_threshold' : 'time_threshold';
         store.removeAt(i, true);
         lost.push(packet);
-        if (pcEnabled && packet.ackEliciting && packet.timeSent > (firstSample as number)) {
+        reordering.onLost(packet, pathLargest, now);
+        // §7.6.2, RFC 9000 §9.4: only losses on the active path count toward persistent congestion.
+        if (
+          pcEnabled &&
+          packet.path === pathId &&
+          packet.ackEliciting &&
+          packet.timeSent > (firstSample as number)
+        ) {
           if (Number.isNaN(runStart)) runStart = packet.timeSent;
           else if (
             !persistent &&
@@ -447,9 +488,8 @@ export class LossRecovery<T = unknown> {
           )
             persistent = true;
         }
-      } else {
-        const t = packet.timeSent + lossDelay;
-        if (t < lossTime) lossTime = t;
+      } else if (lossAt < lossTime) {
+        lossTime = lossAt;
       }
     }
     this.lossTime[space] = lossTime;
@@ -554,47 +594,15 @@ export class LossRecovery<T = unknown> {
     return s[0].ackElicitingCount + s[1].ackElicitingCount + s[2].ackElicitingCount;
   }
 
-  /** Brings the pacer up to date and tells the listener which metrics changed. */
+  /** Brings the pacer up to date and tells the listener what changed. */
   private afterEvent(now: number): void {
-    const cc = this.cc;
-    const rtt = this.rtt;
-    this.pacer.setRate(cc.cwnd, rtt.smoothedRtt, now);
-    const onMetrics = this.listener?.onMetricsUpdated;
-    if (onMetrics === undefined) return;
-    const m = this.current;
+    this.pacer.setRate(this.cc.cwnd, this.rtt.smoothedRtt, now);
     const s = this.spaces;
-    m.min_rtt = rtt.minRtt;
-    m.smoothed_rtt = rtt.smoothedRtt;
-    m.latest_rtt = rtt.latestRtt;
-    m.rtt_variance = rtt.rttVar;
-    m.pto_count = this.ptoCount;
-    m.congestion_window = cc.cwnd;
-    m.bytes_in_flight = cc.bytesInFlight;
-    m.ssthresh = cc.ssthresh;
-    m.packets_in_flight = s[0].inFlightCount + s[1].inFlightCount + s[2].inFlightCount;
-    m.pacing_rate = this.pacer.bitsPerSecond;
-    const changed = diffMetrics(m, this.reported);
-    if (changed === 0) return;
-    onMetrics.call(this.listener, m, changed);
+    this.reporter.report(this.listener, this, s[0].inFlightCount + s[1].inFlightCount + s[2].inFlightCount);
   }
 }
 
 function includesAckEliciting(packets: readonly SentPacket<unknown>[]): boolean {
   for (let i = 0; i < packets.length; i++) if (packets[i].ackEliciting) return true;
   return false;
-}
-
-function blankMetrics(): RecoveryMetrics {
-  return {
-    min_rtt: NaN,
-    smoothed_rtt: NaN,
-    latest_rtt: NaN,
-    rtt_variance: NaN,
-    pto_count: NaN,
-    congestion_window: NaN,
-    bytes_in_flight: NaN,
-    ssthresh: NaN,
-    packets_in_flight: NaN,
-    pacing_rate: NaN,
-  };
 }

@@ -19,6 +19,11 @@ export class SentPacket<T = unknown> {
   timeSent = 0;
   /** Why the packet was declared lost (qlog packet_lost trigger), or null while it is not. */
   lossTrigger: LossTrigger | null = null;
+  /**
+   * The network path it was sent on (RFC 9000 §9.4), set by LossRecovery.onPacketSent: the active
+   * path's number, or OTHER_PATH (-1) for a probe sent on a path that is not the active one.
+   */
+  path = 0;
 
   constructor(
     /** The packet number space the packet was sent in. */

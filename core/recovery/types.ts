@@ -144,4 +144,17 @@ export interface RecoveryListener {
   onMetricsUpdated?(metrics: Readonly<RecoveryMetrics>, changed: number): void;
   /** The congestion controller moved from `old` to `state`. */
   onCongestionStateUpdated?(old: CongestionState, state: CongestionState, trigger: CongestionTrigger): void;
+  /**
+   * The loss detection thresholds changed (the adaptive packet threshold, RFC 9002 §6.1.1): the
+   * fields of a qlog recovery_parameters_set (quic-events §7.1, which MAY be emitted again).
+   */
+  onParametersUpdated?(params: Readonly<LossThresholds>): void;
+}
+
+/** The loss detection thresholds, in qlog's names (quic-events §7.1 recovery_parameters_set). */
+export interface LossThresholds {
+  /** RFC 9002 §6.1.1, in packets. */
+  reordering_threshold: number;
+  /** RFC 9002 §6.1.2, as an RTT multiplier. */
+  time_threshold: number;
 }

@@ -1,5 +1,6 @@
 // Shared helpers of the core/recovery tests.
-import { LossRecovery, type LossRecoveryOptions } from '../../../core/recovery/loss-recovery.ts';
+import { LossRecovery } from '../../../core/recovery/loss-recovery.ts';
+import type { LossRecoveryOptions } from '../../../core/recovery/loss-types.ts';
 import { SentPacket } from '../../../core/recovery/sent-packets.ts';
 import type { PacketNumberSpace } from '../../../core/recovery/types.ts';
 import type { AckRange } from '../../../core/wire/frame-types.ts';

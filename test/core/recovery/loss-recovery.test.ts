@@ -108,6 +108,7 @@ describe('RFC 9002 Appendix A.7 duplicate and spurious acknowledgments', () => {
     assert.deepEqual(dup, {
       newlyAcked: [],
       lost: [],
+      spuriouslyLost: [],
       rttSampled: false,
       persistentCongestion: false,
       ackedUnsent: false,
@@ -127,6 +128,10 @@ describe('RFC 9002 Appendix A.7 duplicate and spurious acknowledgments', () => {
     assert.deepEqual(late.newlyAcked, []);
     assert.deepEqual(late.lost, []);
     assert.equal(r.bytesInFlight, 2 * 1200);
+    // RFC 9002 §6.1: reported once as spurious losses (their frames need not be resent).
+    assert.deepEqual(pns(late.spuriouslyLost), [0, 1]);
+    assert.equal(r.onAckReceived(App, ranges([0, 1], [4, 4]), 0, 1020, true).spuriouslyLost.length, 0);
+    assert.equal(r.reordering.spuriousLosses, 2);
   });
 });
 
