@@ -192,6 +192,7 @@ describe('the window against the contract (scripted main, Chromium)', { skip }, 
     await page.locator('section.session', { hasText: 'nxdomain.invalid:443' }).waitFor();
     assert.equal(await tabs.nth(1).getAttribute('aria-selected'), 'true');
     await page.getByRole('button', { name: "Close this session's tab" }).nth(1).click();
+    await tabs.nth(4).waitFor({ state: 'detached' }); // the window re-renders after the click
     assert.equal(await tabs.count(), 4);
     assert.ok(fake.calls.includes('removeSession'));
   });
