@@ -26,7 +26,7 @@ function stale() {
     join(root, 'renderer', 'src'),
     join(root, 'renderer', 'index.html'),
     join(root, 'renderer', 'vite.config.mjs'),
-    join(root, 'main', 'ipc', 'contract.ts'),
+    join(root, 'main', 'ipc'), // the contract and the preview rule the window imports
     join(root, 'assets', 'icon.svg'),
   ];
   return sources.some((p) => existsSync(p) && newest(p) > built);

@@ -23,8 +23,9 @@ import type { ConnectionStats } from '../../core/connection/types.ts';
 /**
  * Bumped on any incompatible change; the web transport checks it in its hello message.
  * 2: series and request bodies travel as deltas; `sessionSnapshot`.
+ * 3: previews (request bodies, raw streams) travel as `PayloadUpdate`s: appended bytes, then sizes.
  */
-export const CONTRACT_VERSION = 2;
+export const CONTRACT_VERSION = 3;
 
 // ---------------------------------------------------------------------------------------------
 // Small shared types
@@ -430,6 +431,9 @@ export interface StreamRow {
   received: PayloadPreview | null;
 }
 
+/** A stream row as batches carry it: what arrived is an update of the window's preview. */
+export type StreamUpdate = Omit<StreamRow, 'received'> & { received: PayloadUpdate | null };
+
 /** One HTTP/3 request and its response, as it progresses. */
 export interface H3RequestRow {
   requestId: number;
@@ -449,16 +453,36 @@ export interface H3RequestRow {
 }
 
 /**
- * A request row's body in a batch when the previewed bytes are those the window already has
- * (the preview is full, or nothing arrived): only the total size moved.
+ * A preview in a batch when the previewed bytes are those the window already has (the preview is
+ * full, or nothing arrived) and `truncated` did not change: only the total size moved.
  */
 export interface PayloadGrowth {
   size: number;
   previewUnchanged: true;
 }
 
-/** A request row as batches carry it: the body preview is left out while it does not change. */
-export type H3RequestUpdate = Omit<H3RequestRow, 'body'> & { body: PayloadPreview | PayloadGrowth };
+/**
+ * A preview in a batch when bytes were previewed since the previous batch that carried it (or its
+ * `truncated` changed): the window keeps its first `appendAt` bytes, appends `hex`, and recomputes
+ * `text` and `truncated` (applyPayloadUpdate, main/ipc/preview.ts). Previewed bytes never change,
+ * so an `appendAt` below what the window has (it took a newer snapshot) rewrites the same bytes.
+ */
+export interface PayloadAppend {
+  size: number;
+  /** Offset in the preview of the first byte of `hex`. */
+  appendAt: number;
+  /** The bytes previewed from `appendAt` on, lowercase hex ('' when none). */
+  hex: string;
+}
+
+/**
+ * A preview as batches carry it: appended bytes while it fills up to PREVIEW_LIMIT, then its size
+ * only; whole (PayloadPreview) in a snapshot. Every window applies every update in `seq` order.
+ */
+export type PayloadUpdate = PayloadPreview | PayloadAppend | PayloadGrowth;
+
+/** A request row as batches carry it: the body is an update of the window's preview. */
+export type H3RequestUpdate = Omit<H3RequestRow, 'body'> & { body: PayloadUpdate };
 
 /** A DATAGRAM frame the peer sent (RFC 9221). */
 export interface DatagramRow {
@@ -552,8 +576,8 @@ export interface SessionBatch {
   /** Events that were not put in batches because one batch's cap (MAX_QLOG_PER_BATCH) was hit. */
   qlogSkipped: number;
   series: SeriesUpdate;
-  /** Rows that changed since the previous batch (the window upserts by id). */
-  streams: StreamRow[];
+  /** Rows that changed since the previous batch (the window upserts by id, applying `received`). */
+  streams: StreamUpdate[];
   /** Requests that changed since the previous batch (upsert by requestId). */
   requests: H3RequestUpdate[];
   /** DATAGRAM frames received since the previous batch. */
@@ -566,7 +590,8 @@ export interface SessionBatch {
   stats: ConnectionStats | null;
   /**
    * Present (true) on the answer of `sessionSnapshot`: series are whole (`reset`), `streams` and
-   * `requests` list every row, `handshake` is present; `seq` is the last batch it includes.
+   * `requests` list every row with whole previews, `handshake` is present; `seq` is the last batch
+   * it includes.
    */
   snapshot?: true;
 }

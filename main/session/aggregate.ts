@@ -5,11 +5,21 @@
  * series (quic:recovery_metrics_updated, plus counters sampled from stats()). One pass per event,
  * constant work each: no second event model, no re-scan of the history.
  */
-import type { HandshakeInfo, StreamRow, TimelineEntry, TlsMessageRow } from '../ipc/contract.ts';
+import type {
+  HandshakeInfo,
+  StreamRow,
+  StreamUpdate,
+  TimelineEntry,
+  TlsMessageRow,
+} from '../ipc/contract.ts';
 import type { AnyTraceEvent, ParametersSet, QlogFrame } from '../../core/trace/index.ts';
 import type { ConnectionStats } from '../../core/connection/types.ts';
 import type { StreamStats } from '../../core/connection/stream-stats.ts';
+import { PreviewBuffer } from './payload.ts';
 import { SeriesStore } from './series.ts';
+
+/** A stream row as the aggregate keeps it: the preview of what arrived lives in a PreviewBuffer. */
+export type StreamRowState = Omit<StreamRow, 'received'>;
 
 /** Least time between two updates of a row whose counters alone moved (ms): a transfer moves them all the time. */
 export const PROGRESS_INTERVAL = 250;
@@ -70,7 +80,9 @@ export class SessionAggregate {
   /** Packets sent that carried data sent before (stream or CRYPTO retransmissions, PTO probes). */
   packetsRetransmitted = 0;
   private handshakeDirty = false;
-  private readonly rows = new Map<number, StreamRow>();
+  private readonly rows = new Map<number, StreamRowState>();
+  /** What arrived on raw streams, by stream id (previews sent to the window as updates). */
+  private readonly received = new Map<number, PreviewBuffer>();
   /** Rows whose state changed (sent with the next batch) and rows whose counters moved (sent at most every PROGRESS_INTERVAL ms). */
   private readonly dirtyRows = new Set<number>();
   private readonly progressRows = new Set<number>();
@@ -317,7 +329,7 @@ export class SessionAggregate {
   // ---- streams ----
 
   /** The row of stream `id`, created on first sight (we are the client: even IDs are ours). */
-  row(id: number): StreamRow {
+  row(id: number): StreamRowState {
     let row = this.rows.get(id);
     if (row !== undefined) return row;
     const local = id % 2 === 0;
@@ -340,11 +352,23 @@ export class SessionAggregate {
       resetReceived: null,
       stopSent: null,
       stopReceived: null,
-      received: null,
     };
     this.rows.set(id, row);
     this.dirtyRows.add(id);
     return row;
+  }
+
+  /**
+   * The preview of what arrived on raw stream `id` (created, with its row, on first use): push the
+   * bytes read, then `touchRow(id, true)`; batches carry it as updates (PayloadUpdate).
+   */
+  receivedPreview(id: number): PreviewBuffer {
+    let p = this.received.get(id);
+    if (p === undefined) {
+      this.row(id);
+      this.received.set(id, (p = new PreviewBuffer()));
+    }
+    return p;
   }
 
   /** Whether stream `id` has a row. */
@@ -363,7 +387,7 @@ export class SessionAggregate {
   }
 
   /** Every row (for polling live counters). */
-  allRows(): IterableIterator<StreamRow> {
+  allRows(): IterableIterator<StreamRowState> {
     return this.rows.values();
   }
 
@@ -411,13 +435,25 @@ export class SessionAggregate {
     return moved;
   }
 
-  /** Every row (copies), oldest ID first, for a snapshot; the changed-row sets are left alone. */
+  /**
+   * Every row (copies) with its whole preview, oldest ID first, for a snapshot or an export; the
+   * changed-row sets and the previews' update records are left alone (previewed bytes only grow,
+   * so the next updates apply on top of a newer preview too).
+   */
   snapshotRows(): StreamRow[] {
-    return [...this.rows.keys()].sort((a, b) => a - b).map((id) => copyRow(this.rows.get(id) as StreamRow));
+    return [...this.rows.keys()]
+      .sort((a, b) => a - b)
+      .map((id) => ({
+        ...(this.rows.get(id) as StreamRowState),
+        received: this.received.get(id)?.preview() ?? null,
+      }));
   }
 
-  /** The changed rows (copies), oldest ID first; progress-only rows at most every PROGRESS_INTERVAL ms. */
-  takeRows(now = Infinity): StreamRow[] {
+  /**
+   * The changed rows (copies), oldest ID first, each preview as an update of the window's copy;
+   * progress-only rows at most every PROGRESS_INTERVAL ms.
+   */
+  takeRows(now = Infinity): StreamUpdate[] {
     if (this.progressRows.size > 0 && now - this.lastProgress >= PROGRESS_INTERVAL) {
       for (const id of this.progressRows) this.dirtyRows.add(id);
       this.progressRows.clear();
@@ -427,7 +463,10 @@ export class SessionAggregate {
     const ids = [...this.dirtyRows].sort((a, b) => a - b);
     this.dirtyRows.clear();
     for (const id of ids) this.progressRows.delete(id);
-    return ids.map((id) => copyRow(this.rows.get(id) as StreamRow));
+    return ids.map((id) => ({
+      ...(this.rows.get(id) as StreamRowState),
+      received: this.received.get(id)?.update() ?? null,
+    }));
   }
 
   // ---- stats samples ----
@@ -465,10 +504,6 @@ export class SessionAggregate {
     } else return;
     this.lastSample = { time: t, sent: stats.bytesSent, received: stats.bytesReceived };
   }
-}
-
-function copyRow(r: StreamRow): StreamRow {
-  return { ...r, received: r.received === null ? null : { ...r.received } };
 }
 
 const TLS_LABELS: Record<string, string> = {

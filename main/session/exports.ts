@@ -101,7 +101,7 @@ function summary(session: Session): Record<string, unknown> {
     error: session.error,
     handshake: agg.handshake,
     stats: session.stats(),
-    streams: [...agg.allRows()],
+    streams: agg.snapshotRows(),
     requests: session.io.allRequests(),
     series: agg.series.all(),
     qlog: {

@@ -1,13 +1,13 @@
 /**
  * The bytes of the contract: user payloads (text or hex) decoded to bytes, and bounded previews of
- * what arrives (a body, a raw stream, a datagram) for the window.
+ * what arrives (a body, a raw stream, a datagram) for the window, sent as updates of the window's copy.
  */
 import { PREVIEW_LIMIT } from '../ipc/contract.ts';
-import type { Payload, PayloadPreview } from '../ipc/contract.ts';
+import type { Payload, PayloadPreview, PayloadUpdate } from '../ipc/contract.ts';
+import { previewText } from '../ipc/preview.ts';
 import { RequestFailure } from './failure.ts';
 
 const utf8 = new TextEncoder();
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** Decodes a user payload; a 'bad_request' RequestFailure for malformed hex. */
@@ -30,7 +30,8 @@ export function hexOf(bytes: Uint8Array): string {
 
 /**
  * Keeps the first `limit` bytes of a byte stream and counts the rest: memory stays bounded however
- * much arrives (a 100 MiB body keeps 64 KiB).
+ * much arrives (a 100 MiB body keeps 64 KiB). `update()` says what changed for the window since
+ * the previous update: the kept bytes appended since, then only the size once they are all there.
  */
 export class PreviewBuffer {
   /** The kept bytes: grows (doubling) up to `limit`. */
@@ -38,6 +39,9 @@ export class PreviewBuffer {
   private kept = 0;
   /** Total bytes seen. */
   size = 0;
+  /** Kept length and truncation as of the last `update()` (-1: none yet). */
+  private sentKept = -1;
+  private sentTruncated = false;
 
   constructor(readonly limit = PREVIEW_LIMIT) {
     this.buf = new Uint8Array(Math.min(Math.max(limit, 0), 4096));
@@ -68,6 +72,23 @@ export class PreviewBuffer {
     return this.buf.subarray(0, this.kept);
   }
 
+  /**
+   * What the next batch carries of this preview (PayloadUpdate), recorded as sent: the bytes kept
+   * since the previous update (all of them the first time), or only the size when none were and
+   * `truncated` did not change. Every window applies every update, so one record serves them all.
+   */
+  update(): PayloadUpdate {
+    const truncated = this.size > this.kept;
+    const from = Math.max(this.sentKept, 0);
+    const out: PayloadUpdate =
+      this.sentKept === this.kept && this.sentTruncated === truncated
+        ? { size: this.size, previewUnchanged: true }
+        : { size: this.size, appendAt: from, hex: hexOf(this.buf.subarray(from, this.kept)) };
+    this.sentKept = this.kept;
+    this.sentTruncated = truncated;
+    return out;
+  }
+
   private cached: { kept: number; truncated: boolean; hex: string; text: string | null } | null = null;
 
   /** The contract's preview (hex and text are recomputed only when the kept bytes changed). */
@@ -84,21 +105,6 @@ export class PreviewBuffer {
 
 /** A preview of `bytes` (already bounded), of a message of `size` bytes in all. */
 export function previewOf(bytes: Uint8Array, size = bytes.length): PayloadPreview {
-  let text: string | null;
-  try {
-    text = strictUtf8.decode(bytes);
-  } catch {
-    // A preview cut inside a multi-byte sequence is still text: retry without the last 1-3 bytes.
-    text = null;
-    if (size > bytes.length) {
-      for (let cut = 1; cut <= 3 && text === null && cut < bytes.length; cut++) {
-        try {
-          text = strictUtf8.decode(bytes.subarray(0, bytes.length - cut));
-        } catch {
-          text = null;
-        }
-      }
-    }
-  }
-  return { size, hex: hexOf(bytes), text, truncated: size > bytes.length };
+  const truncated = size > bytes.length;
+  return { size, hex: hexOf(bytes), text: previewText(bytes, truncated), truncated };
 }

@@ -29,9 +29,6 @@ const MAX_REQUESTS = 1000;
 interface RequestState {
   row: H3RequestRow;
   body: PreviewBuffer;
-  /** The body preview the last batch carried: kept length and truncation (-1: none yet). */
-  sentKept: number;
-  sentTruncated: boolean;
 }
 
 /** Bytes waiting for flow control on one stream. */
@@ -52,7 +49,6 @@ export class SessionIo {
   private lastProgress = -Infinity;
   private nextRequestId = 1;
   private readonly queues = new Map<number, WriteQueue>();
-  private readonly previews = new Map<number, PreviewBuffer>();
   private readonly scratch = new Uint8Array(64 * 1024);
   /** The IDs our next raw streams get (RFC 9000 §2.1: client bidi 0, 4, 8...; uni 2, 6, 10...). */
   private readonly nextStream = { bidi: 0, uni: 2 };
@@ -166,8 +162,7 @@ export class SessionIo {
     const agg = this.session.aggregate;
     for (let id = conn.acceptStream(); id !== null; id = conn.acceptStream()) agg.row(id);
     for (const id of conn.readable()) {
-      let preview = this.previews.get(id);
-      if (preview === undefined) this.previews.set(id, (preview = new PreviewBuffer()));
+      const preview = agg.receivedPreview(id);
       try {
         for (;;) {
           const r = conn.streamRecv(id, this.scratch);
@@ -179,7 +174,6 @@ export class SessionIo {
         if (!(e instanceof StreamError)) throw e;
         // A reset: the row shows the code (pollStreams / stream_state_updated).
       }
-      agg.row(id).received = preview.preview();
       agg.touchRow(id, true);
     }
   }
@@ -240,8 +234,8 @@ export class SessionIo {
 
   /**
    * The request rows that changed since the last call (copies); body progress at most every
-   * PROGRESS_INTERVAL ms. A body preview the previous update already carried is left out
-   * (PayloadGrowth): once it is full only the size moves, and it is 128 KiB of hex.
+   * PROGRESS_INTERVAL ms. Bodies are updates of the window's preview (PreviewBuffer.update): the
+   * bytes previewed since the previous update, then only the size once the preview is full.
    */
   takeRequests(now = Infinity): H3RequestUpdate[] {
     if (this.progressed.size > 0 && now - this.lastProgress >= PROGRESS_INTERVAL) {
@@ -252,15 +246,7 @@ export class SessionIo {
     if (this.changed.size === 0) return [];
     const out: H3RequestUpdate[] = [];
     for (const r of this.changed) {
-      const b = r.body;
-      const truncated = b.size > b.keptLength;
-      const body =
-        r.sentKept === b.keptLength && r.sentTruncated === truncated
-          ? { size: b.size, previewUnchanged: true as const }
-          : b.preview();
-      r.sentKept = b.keptLength;
-      r.sentTruncated = truncated;
-      out.push({ ...r.row, headers: [...r.row.headers], body });
+      out.push({ ...r.row, headers: [...r.row.headers], body: r.body.update() });
       this.progressed.delete(r);
     }
     this.changed.clear();
@@ -396,7 +382,7 @@ export class SessionIo {
       body: previewOf(EMPTY),
       error: null,
     };
-    const r: RequestState = { row, body: new PreviewBuffer(), sentKept: -1, sentTruncated: false };
+    const r: RequestState = { row, body: new PreviewBuffer() };
     this.requests.set(streamId, r);
     this.forgetOldRequests();
     this.changed.add(r);

@@ -21,7 +21,7 @@ import type {
 } from '../../main/ipc/contract.ts';
 import { MAX_BATCHES_PER_SECOND } from '../../main/ipc/contract.ts';
 import { parseJsonSeq } from '../../core/trace/qlog-writer.ts';
-import { mergeRequest } from '../../renderer/src/store/store.ts';
+import { mergeRequest, mergeStream } from '../../renderer/src/store/store.ts';
 import { applySeriesUpdate } from '../../renderer/src/lib/series.ts';
 import { clock } from '../../main/endpoint/udp.ts';
 
@@ -69,11 +69,12 @@ const requestRow = (bs: SessionBatch[], requestId: number): H3RequestRow | undef
     .flatMap((b) => b.requests)
     .filter((r) => r.requestId === requestId)
     .reduce<H3RequestRow | undefined>((row, u) => mergeRequest(row, u), undefined);
+/** A stream row as the window folds its updates (what arrived: appended bytes, then its size). */
 const streamRow = (bs: SessionBatch[], id: number): StreamRow | undefined =>
   bs
     .flatMap((b) => b.streams)
     .filter((r) => r.id === id)
-    .pop();
+    .reduce<StreamRow | undefined>((row, u) => mergeStream(row, u), undefined);
 
 describe('session manager over loopback UDP', () => {
   const manager = new SessionManager();
@@ -435,6 +436,54 @@ describe('session manager over loopback UDP', () => {
       request: { method: 'GET', path: '/' },
     });
     assert.equal(h3.ok ? null : h3.error.kind, 'unsupported');
+    manager.closeSession(id);
+  });
+
+  it('a raw stream echoing 1 MB: its 64 KiB preview goes out once, then sizes; a snapshot equals the folded row', async () => {
+    const info = await manager.openSession({ target: 'local', alpn: ECHO_ALPN });
+    const id = info.sessionId;
+    await recorder.until(id, 'established', (b) => lastState(b) === 'established');
+    const open = await dispatcher.dispatch('openStream', { sessionId: id, direction: 'bidi' });
+    assert.ok(open.ok, JSON.stringify(open));
+    const streamId = (open.value as { streamId: number }).streamId;
+    const unit = 'quicscope echoes this line — é, €, 𝄞 — over a raw stream.\n';
+    const text = unit.repeat(Math.ceil(1_000_000 / unit.length));
+    const sent = await dispatcher.dispatch('sendStream', {
+      sessionId: id,
+      streamId,
+      data: { encoding: 'text', data: text },
+      fin: true,
+    });
+    assert.ok(sent.ok, JSON.stringify(sent));
+    const size = (sent.value as { bytes: number }).bytes;
+    await recorder.until(id, 'the echo', (b) => streamRow(b, streamId)?.finReceived === true, 20_000);
+    await new Promise((r) => setTimeout(r, 600)); // the last progress update goes out
+    const bs = recorder.of(id);
+    const row = streamRow(bs, streamId) as StreamRow;
+    assert.equal(row.received?.size, size);
+    assert.equal(row.received?.truncated, true);
+    assert.equal(row.received?.hex.length, 2 * 65_536);
+    const kept = Buffer.from(text).subarray(0, 65_536).toString();
+    // The preview may end inside a multi-byte character: text is the valid prefix (3 bytes at most less).
+    const shown = row.received?.text ?? null;
+    assert.ok(shown !== null && kept.startsWith(shown), 'the window decoded the text');
+    assert.ok(Buffer.byteLength(shown) > 65_536 - 4, `${Buffer.byteLength(shown)} bytes of text`);
+    const updates = bs.flatMap((b) => b.streams.filter((r) => r.id === streamId));
+    const hexChars = updates.reduce(
+      (n, u) => n + (u.received !== null && 'hex' in u.received ? u.received.hex.length : 0),
+      0,
+    );
+    assert.equal(hexChars, 2 * 65_536, 'each previewed byte went out once');
+    assert.ok(
+      updates.some((u) => u.received !== null && 'previewUnchanged' in u.received),
+      'updates with the size only',
+    );
+    const snap = await dispatcher.dispatch('sessionSnapshot', { sessionId: id });
+    assert.ok(snap.ok);
+    assert.deepEqual(
+      (snap.value as SessionBatch).streams.find((r) => r.id === streamId),
+      row,
+    );
     manager.closeSession(id);
   });
 

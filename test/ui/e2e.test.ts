@@ -232,10 +232,18 @@ describe('the window in web mode against real QUIC servers (Playwright, Chromium
     await subTab('Interact');
     await page.getByRole('button', { name: 'Open bidirectional stream' }).click();
     await page.getByText(/Opened bidi stream \d+/).waitFor();
+    // Two writes: the echo's preview reaches the window as appended bytes, the second at an offset.
+    await page.getByLabel('FIN (end the stream)').uncheck();
     await page.locator('textarea[name=stream-data]').fill('ping over a raw QUIC stream');
     await page.getByRole('button', { name: 'Send', exact: true }).click();
     await page
       .locator('[data-testid^=stream-received-]', { hasText: 'ping over a raw QUIC stream' })
+      .waitFor();
+    await page.getByLabel('FIN (end the stream)').check();
+    await page.locator('textarea[name=stream-data]').fill(', and back — é €');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page
+      .locator('[data-testid^=stream-received-]', { hasText: 'ping over a raw QUIC stream, and back — é €' })
       .waitFor();
     // RFC 9221: a DATAGRAM frame, echoed by the same server.
     await page.locator('textarea[name=datagram-data]').fill('a datagram');

@@ -225,13 +225,16 @@ describe('folding batches into a session view', () => {
           cwnd: { reset: false, points: [[5, 2]] },
           rtt_min: { reset: false, points: [[5, 1]] },
         },
-        streams: [{ id: 0, bytesSent: 1 } as SessionBatch['streams'][0]],
+        streams: [{ id: 0, bytesSent: 1, received: null } as SessionBatch['streams'][0]],
       }),
     );
     assert.deepEqual(before.cwnd, [[0, 1]], 'the previous view is not changed');
     v = reduceBatch(
       v,
-      batch(4, { streams: [{ id: 0, bytesSent: 9 } as SessionBatch['streams'][0]], qlogSkipped: 7 }),
+      batch(4, {
+        streams: [{ id: 0, bytesSent: 9, received: null } as SessionBatch['streams'][0]],
+        qlogSkipped: 7,
+      }),
     );
     assert.equal(v.packets.total, 1);
     assert.deepEqual(v.series.cwnd, [
@@ -315,6 +318,22 @@ describe('folding batches into a session view', () => {
     assert.deepEqual(mergeRequest(undefined, row), row);
   });
 
+  it('a raw stream’s preview arrives as appended bytes, then sizes; the window decodes its text', () => {
+    const row = (received: SessionBatch['streams'][0]['received']) =>
+      ({ id: 1, kind: 'raw', finReceived: false, received }) as SessionBatch['streams'][0];
+    let v = reduceBatch(view(), batch(0, { streams: [row({ size: 3, appendAt: 0, hex: '6869e2' })] }));
+    assert.deepEqual(v.streams[1].received, { size: 3, hex: '6869e2', text: null, truncated: false });
+    v = reduceBatch(v, batch(1, { streams: [row({ size: 6, appendAt: 3, hex: '82ac21' })] }));
+    assert.deepEqual(v.streams[1].received, { size: 6, hex: '6869e282ac21', text: 'hi€!', truncated: false });
+    v = reduceBatch(v, batch(2, { streams: [row({ size: 7000, previewUnchanged: true })] }));
+    assert.deepEqual(v.streams[1].received, {
+      size: 7000,
+      hex: '6869e282ac21',
+      text: 'hi€!',
+      truncated: true,
+    });
+  });
+
   it('asks for a snapshot after a gap; a snapshot replaces series, rows and handshake', () => {
     let v = reduceBatch(view(), batch(0, { series: { cwnd: { reset: false, points: [[0, 1]] } } }));
     assert.equal(needsSnapshot(v, batch(1)), false);
@@ -334,7 +353,7 @@ describe('folding batches into a session view', () => {
           ],
         },
       },
-      streams: [{ id: 4, bytesSent: 3 } as SessionBatch['streams'][0]],
+      streams: [{ id: 4, bytesSent: 3, received: null } as SessionBatch['streams'][0]],
     });
     assert.equal(needsSnapshot(v, snap), false);
     v = reduceBatch(v, snap);

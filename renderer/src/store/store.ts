@@ -22,8 +22,10 @@ import type {
   SessionInfo,
   SessionState,
   StreamRow,
+  StreamUpdate,
 } from './types.ts';
 import type { QuicscopeBridge } from '../../../main/ipc/contract.ts';
+import { applyPayloadUpdate } from '../../../main/ipc/preview.ts';
 import type { LinkState } from '../bridge/link.ts';
 import { PacketLog } from './packet-log.ts';
 import { emptyMarkers, updateMarkers, type Markers, type PacketRow } from '../lib/qlog.ts';
@@ -136,15 +138,16 @@ function wantsHandshakeRow(m: Markers, rows: readonly PacketRow[]): boolean {
 }
 
 /**
- * A request row from its update: a body left out of the update (PayloadGrowth: the preview did
- * not change) keeps the preview the window has, with the new total size.
+ * A request row from its update: the body updates the preview the window has (appended bytes, or
+ * only the new total size: applyPayloadUpdate, main/ipc/preview.ts).
  */
 export function mergeRequest(prev: H3RequestRow | undefined, u: H3RequestUpdate): H3RequestRow {
-  const b = u.body;
-  if (!('previewUnchanged' in b)) return { ...u, body: b };
-  const kept = prev === undefined ? 0 : prev.body.hex.length / 2;
-  const base = prev?.body ?? { size: 0, hex: '', text: '', truncated: false };
-  return { ...u, body: { ...base, size: b.size, truncated: b.size > kept } };
+  return { ...u, body: applyPayloadUpdate(prev?.body, u.body) };
+}
+
+/** A stream row from its update: what arrived updates the preview the window has, as for bodies. */
+export function mergeStream(prev: StreamRow | undefined, u: StreamUpdate): StreamRow {
+  return { ...u, received: u.received === null ? null : applyPayloadUpdate(prev?.received, u.received) };
 }
 
 /** Whether a session view needs a snapshot after `batch`: it skipped batches, or came late. */
@@ -188,7 +191,7 @@ export function reduceBatch(view: SessionView, batch: SessionBatch): SessionView
   v.series = applySeriesUpdate(view.series, batch.series);
   if (batch.streams.length > 0) {
     v.streams = { ...view.streams };
-    for (const row of batch.streams) v.streams[row.id] = row;
+    for (const row of batch.streams) v.streams[row.id] = mergeStream(view.streams[row.id], row);
   }
   if (batch.requests.length > 0) {
     v.requests = { ...view.requests };
@@ -215,7 +218,7 @@ function applySnapshot(view: SessionView, snap: SessionBatch): SessionView {
     streams: {},
     requests: {},
   };
-  for (const row of snap.streams) v.streams[row.id] = row;
+  for (const row of snap.streams) v.streams[row.id] = mergeStream(view.streams[row.id], row);
   for (const row of snap.requests)
     v.requests[row.requestId] = mergeRequest(view.requests[row.requestId], row);
   if (snap.handshake !== undefined) v.handshake = snap.handshake;
@@ -288,7 +291,7 @@ export const useApp = create<AppState>()((set, get) => {
         continue;
       }
       if (batch.seq <= view.lastSeq && batch.snapshot !== true) continue;
-      // Series and request bodies come as deltas: after a gap only a snapshot puts them right.
+      // Series and previews (bodies, raw streams) come as deltas: after a gap only a snapshot puts them right.
       if (needsSnapshot(view, batch)) resync(batch.sessionId);
       if (batch.snapshot === true && batch.seq < view.lastSeq) continue;
       changed.set(batch.sessionId, reduceBatch(view, batch));

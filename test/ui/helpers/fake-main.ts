@@ -33,7 +33,7 @@ import {
   type SessionSummary,
 } from '../../../main/ipc/contract.ts';
 import { applySeriesUpdate } from '../../../renderer/src/lib/series.ts';
-import { mergeRequest } from '../../../renderer/src/store/store.ts';
+import { mergeRequest, mergeStream } from '../../../renderer/src/store/store.ts';
 import type { ConnectionStats } from '../../../core/connection/types.ts';
 
 /** The CSP the fake serves: as strict as main/web's (no inline script or style, same-origin only). */
@@ -425,7 +425,7 @@ export async function startFakeMain(): Promise<FakeMain> {
     if (f === undefined)
       folded.set(batch.sessionId, (f = { last: batch, series: {}, streams: new Map(), requests: new Map() }));
     f.series = applySeriesUpdate(f.series, batch.series);
-    for (const r of batch.streams) f.streams.set(r.id, r);
+    for (const r of batch.streams) f.streams.set(r.id, mergeStream(f.streams.get(r.id), r));
     for (const r of batch.requests) f.requests.set(r.requestId, mergeRequest(f.requests.get(r.requestId), r));
     f.last = {
       ...batch,
@@ -586,7 +586,8 @@ export async function startFakeMain(): Promise<FakeMain> {
         error: null,
       };
       const b = nextBatch(sessionId, 'established');
-      b.requests = [row];
+      // As main/ sends it (contract v3): the body's bytes appended, the window decodes the text.
+      b.requests = [{ ...row, body: { size: body.length, appendAt: 0, hex } }];
       setTimeout(() => broadcast(b), 20);
       return { requestId, streamId };
     },
