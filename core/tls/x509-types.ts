@@ -199,3 +199,25 @@ export const OID = {
   serverAuth: '1.3.6.1.5.5.7.3.1',
   clientAuth: '1.3.6.1.5.5.7.3.2',
 } as const;
+
+/** A plain JSON-able view of a certificate for the diagnostic UI (`certificateSummary`). */
+export interface CertificateSummary {
+  /** RFC 4514 text, e.g. "CN=localhost, O=quicscope". */
+  subject: string;
+  issuer: string;
+  /** Lowercase hex. */
+  serial: string;
+  /** subjectAltName entries as "DNS:name" / "IP:address". */
+  sans: string[];
+  /** ISO 8601 (UTC). */
+  notBefore: string;
+  notAfter: string;
+  /** "ec-p256", "ec-p384", "ed25519", "rsa" or an OID. */
+  keyType: string;
+  keyBits: number;
+  /** SHA-256 of the DER, uppercase hex pairs joined by ':'. */
+  fingerprintSha256: string;
+  signatureAlgorithm: string;
+  isCA: boolean;
+  selfIssued: boolean;
+}

@@ -27,7 +27,7 @@ import {
   parseTime,
 } from './x509-fields.ts';
 import { CertificateError, OID, badCertificate } from './x509-types.ts';
-import type { Certificate } from './x509-types.ts';
+import type { Certificate, CertificateSummary } from './x509-types.ts';
 
 export { formatIpAddress, parseIpAddress } from './x509-fields.ts';
 export * from './x509-types.ts';
@@ -106,23 +106,6 @@ export function parseCertificatesPem(pem: string): Certificate[] {
 }
 
 // --- Summary for the UI ------------------------------------------------------------------------
-
-/** A plain JSON-able view of a certificate for the diagnostic UI. */
-export interface CertificateSummary {
-  subject: string;
-  issuer: string;
-  serial: string;
-  sans: string[];
-  notBefore: string;
-  notAfter: string;
-  keyType: string;
-  keyBits: number;
-  /** SHA-256 of the DER, uppercase hex pairs joined by ':'. */
-  fingerprintSha256: string;
-  signatureAlgorithm: string;
-  isCA: boolean;
-  selfIssued: boolean;
-}
 
 function iso(ms: number): string {
   const d = new Date(ms);

@@ -19,6 +19,7 @@
  */
 import type { AnyTraceEvent, ParametersSet, StreamState } from '../../core/trace/index.ts';
 import type { ConnectionStats } from '../../core/connection/types.ts';
+import type { CertificateSummary } from '../../core/tls/x509-types.ts';
 
 /**
  * Bumped on any incompatible change; the web transport checks it in its hello message.
@@ -508,27 +509,8 @@ export interface TlsMessageRow {
   details?: Record<string, unknown>;
 }
 
-/** A certificate of the peer's chain, for display (the shape of core/tls/x509.ts `certificateSummary`). */
-export interface CertificateSummary {
-  /** RFC 4514 text, e.g. "CN=localhost, O=quicscope". */
-  subject: string;
-  issuer: string;
-  /** Lowercase hex. */
-  serial: string;
-  /** subjectAltName entries as "DNS:name" / "IP:address". */
-  sans: string[];
-  /** ISO 8601 (UTC). */
-  notBefore: string;
-  notAfter: string;
-  /** "ec-p256", "ec-p384", "ed25519", "rsa" or an OID. */
-  keyType: string;
-  keyBits: number;
-  /** SHA-256 of the DER, uppercase hex pairs joined by ':'. */
-  fingerprintSha256: string;
-  signatureAlgorithm: string;
-  isCA: boolean;
-  selfIssued: boolean;
-}
+/** A certificate of the peer's chain, for display (core/tls/x509.ts `certificateSummary`). */
+export type { CertificateSummary };
 
 /** The verdict on the peer's chain (core CertificateVerdict). */
 export interface CertificateVerdictInfo {
