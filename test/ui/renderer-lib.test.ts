@@ -10,6 +10,7 @@ import { PacketLog, MAX_PACKETS } from '../../renderer/src/store/packet-log.ts';
 import {
   mergeRequest,
   needsSnapshot,
+  newView,
   reduceBatch,
   type SessionView,
 } from '../../renderer/src/store/store.ts';
@@ -174,26 +175,7 @@ describe('the packet log', () => {
 
 describe('folding batches into a session view', () => {
   const info = { sessionId: 's1', host: 'h', port: 1, path: '/' } as SessionInfo;
-  const view = (): SessionView => ({
-    info,
-    state: 'connecting',
-    error: null,
-    lastSeq: -1,
-    missedBatches: 0,
-    qlogCount: 0,
-    qlogSkipped: 0,
-    packets: new PacketLog(),
-    packetsVersion: 0,
-    handshakePackets: [],
-    markers: emptyMarkers(),
-    series: {},
-    streams: {},
-    requests: {},
-    datagrams: [],
-    handshake: null,
-    stats: null,
-    activity: [],
-  });
+  const view = (): SessionView => newView(info);
   const batch = (seq: number, over: Partial<SessionBatch> = {}): SessionBatch => ({
     sessionId: 's1',
     seq,

@@ -98,7 +98,8 @@ export interface AppState {
   logActivity(id: SessionId, level: 'info' | 'error', text: string): void;
 }
 
-function newView(
+/** An empty view of a session (nothing folded in yet). */
+export function newView(
   info: SessionInfo,
   state: SessionState = 'connecting',
   error: SessionError | null = null,
